@@ -1,0 +1,116 @@
+import * as path from 'node:path';
+import { EnvironmentVariables, loadEnvironment } from './environment';
+
+export type LogLevel = NonNullable<EnvironmentVariables['LOG_LEVEL']>;
+
+export interface StorageConfig {
+  /** S3 mode when set; local directory mode otherwise. */
+  bucket?: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  dataDir: string;
+}
+
+export interface DetectionConfig {
+  /** Allowlist of channel columns; empty means every numeric column. */
+  channels: string[];
+  entityColumn?: string;
+  zThreshold: number;
+  trees: number;
+  seed: number;
+}
+
+export interface BaselineConfig {
+  minCount: number;
+  includeAnomalies: boolean;
+  /** In observations; undefined means cumulative statistics. */
+  halfLife?: number;
+  flushIntervalMs: number;
+  localPath: string;
+}
+
+export interface IngestionConfig {
+  rawPrefix: string;
+  rawSuffix: string;
+  verifySignatures: boolean;
+  topicArns: string[];
+  /** Extra certificate URL prefixes to trust besides SNS's own hosts (tests only). */
+  trustedCertUrlPrefixes: string[];
+  localWatch: boolean;
+}
+
+export interface ProcessingConfig {
+  concurrency: number;
+  maxAttempts: number;
+}
+
+const list = (v?: string) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/**
+ * The service's configuration, one typed object per area, built once at boot from the environment.
+ * Injected everywhere as this class (it is its own DI token).
+ */
+export class AppConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly storage: StorageConfig;
+  readonly detection: DetectionConfig;
+  readonly baseline: BaselineConfig;
+  readonly ingestion: IngestionConfig;
+  readonly processing: ProcessingConfig;
+
+  constructor(env: EnvironmentVariables) {
+    this.port = env.PORT ?? 8000;
+    this.host = env.HOST ?? '0.0.0.0';
+    this.logLevel = env.LOG_LEVEL ?? 'log';
+    const dataDir = path.resolve(env.DATA_DIR ?? './data');
+    this.storage = {
+      bucket: env.BUCKET_NAME,
+      region: env.AWS_REGION ?? 'us-east-1',
+      endpoint: env.S3_ENDPOINT,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE ?? Boolean(env.S3_ENDPOINT),
+      dataDir,
+    };
+    this.detection = {
+      channels: list(env.CHANNELS),
+      entityColumn: env.ENTITY_COLUMN,
+      zThreshold: env.Z_THRESHOLD ?? 3,
+      trees: env.IF_TREES ?? 100,
+      seed: env.RANDOM_SEED ?? 42,
+    };
+    this.baseline = {
+      minCount: env.BASELINE_MIN_COUNT ?? 30,
+      includeAnomalies: env.BASELINE_INCLUDE_ANOMALIES ?? false,
+      halfLife: env.BASELINE_HALF_LIFE,
+      flushIntervalMs: (env.BASELINE_FLUSH_INTERVAL ?? 30) * 1000,
+      localPath: path.resolve(env.BASELINE_LOCAL_PATH ?? 'baseline.json'),
+    };
+    this.ingestion = {
+      rawPrefix: env.RAW_PREFIX ?? 'raw/',
+      rawSuffix: env.RAW_SUFFIX ?? '.csv',
+      verifySignatures: env.SNS_VERIFY_SIGNATURES ?? true,
+      topicArns: list(env.SNS_TOPIC_ARNS),
+      trustedCertUrlPrefixes: list(env.SNS_TRUSTED_CERT_URL_PREFIXES),
+      localWatch: env.LOCAL_WATCH ?? !env.BUCKET_NAME,
+    };
+    this.processing = {
+      concurrency: env.PROCESS_CONCURRENCY ?? 4,
+      maxAttempts: env.PROCESS_MAX_ATTEMPTS ?? 5,
+    };
+  }
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+    return new AppConfig(loadEnvironment(env));
+  }
+
+  /** A config for tests and scripts: defaults plus the given variables, validated like at boot. */
+  static forTest(overrides: Record<string, string | undefined> = {}): AppConfig {
+    return AppConfig.fromEnv(overrides as NodeJS.ProcessEnv);
+  }
+}

@@ -1,0 +1,136 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  const v = String(value).trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value; // left as a string so IsBoolean reports it
+};
+const toNumber = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toStr = ({ value }: { value: unknown }) =>
+  value === undefined || String(value).trim() === '' ? undefined : String(value).trim();
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/**
+ * Every environment variable the service reads, with what it accepts. The README's configuration
+ * table mirrors this class; `loadEnvironment` refuses to start on a value that does not fit.
+ */
+export class EnvironmentVariables {
+  // --- storage
+  @IsOptional() @Transform(toStr) @IsString()
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'BUCKET_NAME must be an S3 bucket name (3-63 chars of a-z, 0-9, ".", "-")' })
+  BUCKET_NAME?: string;
+
+  @IsOptional() @Transform(toStr) @IsString() @MinLength(1)
+  AWS_REGION?: string;
+
+  @IsOptional() @Transform(toStr)
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'S3_ENDPOINT must be an http(s) URL, e.g. http://127.0.0.1:9000' })
+  S3_ENDPOINT?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'S3_FORCE_PATH_STYLE must be true or false' })
+  S3_FORCE_PATH_STYLE?: boolean;
+
+  @IsOptional() @Transform(toStr) @IsString()
+  DATA_DIR?: string;
+
+  // --- server
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'PORT must be an integer from 0 to 65535' }) @Min(0) @Max(65535)
+  PORT?: number;
+
+  @IsOptional() @Transform(toStr) @IsString()
+  HOST?: string;
+
+  @IsOptional() @Transform(toStr) @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL?: (typeof LOG_LEVELS)[number];
+
+  // --- detection
+  @IsOptional() @Transform(toStr) @IsString()
+  CHANNELS?: string;
+
+  @IsOptional() @Transform(toStr) @IsString()
+  ENTITY_COLUMN?: string;
+
+  @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'Z_THRESHOLD must be a number > 0' }) @IsPositive({ message: 'Z_THRESHOLD must be a number > 0' })
+  Z_THRESHOLD?: number;
+
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'IF_TREES must be an integer from 1 to 1000' }) @Min(1) @Max(1000)
+  IF_TREES?: number;
+
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'RANDOM_SEED must be an integer' })
+  RANDOM_SEED?: number;
+
+  // --- baseline
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'BASELINE_MIN_COUNT must be an integer >= 2' }) @Min(2)
+  BASELINE_MIN_COUNT?: number;
+
+  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'BASELINE_INCLUDE_ANOMALIES must be true or false' })
+  BASELINE_INCLUDE_ANOMALIES?: boolean;
+
+  @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'BASELINE_HALF_LIFE must be a number of observations > 0' }) @IsPositive({ message: 'BASELINE_HALF_LIFE must be a number of observations > 0' })
+  BASELINE_HALF_LIFE?: number;
+
+  @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'BASELINE_FLUSH_INTERVAL must be a number of seconds >= 1' }) @Min(1, { message: 'BASELINE_FLUSH_INTERVAL must be a number of seconds >= 1' })
+  BASELINE_FLUSH_INTERVAL?: number;
+
+  @IsOptional() @Transform(toStr) @IsString()
+  BASELINE_LOCAL_PATH?: string;
+
+  // --- ingestion and processing
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'PROCESS_CONCURRENCY must be an integer from 1 to 64' }) @Min(1) @Max(64)
+  PROCESS_CONCURRENCY?: number;
+
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'PROCESS_MAX_ATTEMPTS must be an integer from 1 to 20' }) @Min(1) @Max(20)
+  PROCESS_MAX_ATTEMPTS?: number;
+
+  @IsOptional() @Transform(toStr) @IsString()
+  RAW_PREFIX?: string;
+
+  @IsOptional() @Transform(toStr) @IsString()
+  RAW_SUFFIX?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'SNS_VERIFY_SIGNATURES must be true or false' })
+  SNS_VERIFY_SIGNATURES?: boolean;
+
+  @IsOptional() @Transform(toStr) @IsString()
+  SNS_TOPIC_ARNS?: string;
+
+  @IsOptional() @Transform(toStr) @IsString()
+  SNS_TRUSTED_CERT_URL_PREFIXES?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'LOCAL_WATCH must be true or false' })
+  LOCAL_WATCH?: boolean;
+}
+
+export class ConfigurationError extends Error {}
+
+/** Validates `env` and returns the typed variables; throws one error naming every bad variable. */
+export function loadEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
+  const parsed = plainToInstance(EnvironmentVariables, { ...env });
+  const errors = validateSync(parsed);
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const why = Object.values(e.constraints ?? {})[0] ?? 'is invalid';
+      return `  ${e.property}=${JSON.stringify(env[e.property])}: ${why}`;
+    });
+    throw new ConfigurationError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed;
+}

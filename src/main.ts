@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { ConsoleLogger, Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { AppConfig } from './config/app-config';
+import { ConfigurationError, LOG_LEVELS } from './config/environment';
+
+async function bootstrap(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = AppConfig.fromEnv();
+  } catch (err) {
+    if (err instanceof ConfigurationError) {
+      process.stderr.write(`${err.message}\nSee the configuration table in README.md.\n`);
+      process.exit(78); // EX_CONFIG: systemd's Restart=on-failure will not help, so say why and stop
+    }
+    throw err;
+  }
+  const levels = LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1) as LogLevel[];
+  const logger = new ConsoleLogger({ timestamp: true, logLevels: levels, json: process.env.LOG_FORMAT === 'json' });
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger, bufferLogs: true });
+  configureApp(app);
+  await app.listen(config.port, config.host);
+  new Logger('Bootstrap').log(`Listening on http://${config.host}:${config.port} (Swagger UI at /docs)`);
+}
+
+void bootstrap();

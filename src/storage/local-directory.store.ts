@@ -1,0 +1,144 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { assertValidKey, InvalidKeyError, ObjectBody, ObjectInfo, ObjectStore, StorageError } from './object-store';
+
+const TMP_SUFFIX = '.tmp-';
+
+/**
+ * Objects as files under a root directory, keys as relative paths. Writes go to a temporary file in
+ * the same directory and are renamed into place, so a reader or a crash never sees half an object.
+ */
+export class LocalDirectoryStore extends ObjectStore {
+  readonly location: string;
+
+  constructor(private readonly root: string) {
+    super();
+    this.root = path.resolve(root);
+    this.location = `file://${this.root}`;
+  }
+
+  private pathOf(key: string): string {
+    assertValidKey(key);
+    if (key.includes('\\')) throw new InvalidKeyError(key, 'backslashes are not allowed');
+    const full = path.resolve(this.root, key);
+    if (!full.startsWith(this.root + path.sep)) throw new InvalidKeyError(key, 'escapes the data directory');
+    return full;
+  }
+
+  async getStream(key: string): Promise<Readable | null> {
+    const file = this.pathOf(key);
+    try {
+      const handle = await fs.open(file, 'r');
+      return createReadStream('', { fd: handle.fd, autoClose: true, highWaterMark: 1 << 20 });
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw new StorageError('get', key, err);
+    }
+  }
+
+  async getText(key: string): Promise<string | null> {
+    const file = this.pathOf(key);
+    try {
+      return await fs.readFile(file, 'utf8');
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw new StorageError('get', key, err);
+    }
+  }
+
+  async put(key: string, body: ObjectBody, _contentType?: string): Promise<void> {
+    const file = this.pathOf(key);
+    const tmp = `${file}${TMP_SUFFIX}${randomBytes(6).toString('hex')}`;
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      if (body instanceof Readable) {
+        await pipeline(body, createWriteStream(tmp));
+      } else {
+        await fs.writeFile(tmp, body);
+      }
+      await fs.rename(tmp, file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw new StorageError('put', key, err);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    // Walk only the directory that holds the prefix: "processed/abc" starts in "processed/".
+    const slash = prefix.lastIndexOf('/');
+    const dirKey = slash >= 0 ? prefix.slice(0, slash + 1) : '';
+    const startDir = dirKey ? path.join(this.root, dirKey) : this.root;
+    const keys: string[] = [];
+    await this.collect(startDir, dirKey, prefix, keys);
+    keys.sort(compareKeys);
+    for (const key of keys) {
+      const info = await this.head(key);
+      if (info) yield info;
+    }
+  }
+
+  private async collect(dir: string, dirKey: string, prefix: string, out: string[]): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw new StorageError('list', prefix, err);
+    }
+    for (const entry of entries) {
+      const key = dirKey + entry.name;
+      if (entry.isDirectory()) {
+        const sub = key + '/';
+        if (sub.startsWith(prefix) || prefix.startsWith(sub)) {
+          await this.collect(path.join(dir, entry.name), sub, prefix, out);
+        }
+      } else if (entry.isFile() && key.startsWith(prefix) && !entry.name.includes(TMP_SUFFIX)) {
+        out.push(key);
+      }
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    const file = this.pathOf(key);
+    try {
+      const st = await fs.stat(file);
+      if (!st.isFile()) return null;
+      const etag = createHash('md5').update(`${st.size}:${st.mtimeMs}:${st.ino}`).digest('hex');
+      return { key, size: st.size, etag, lastModified: st.mtime };
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw new StorageError('head', key, err);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.pathOf(key);
+    try {
+      await fs.rm(file, { force: true });
+    } catch (err) {
+      throw new StorageError('delete', key, err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await fs.mkdir(this.root, { recursive: true });
+      await fs.access(this.root, fs.constants.R_OK | fs.constants.W_OK);
+    } catch (err) {
+      throw new StorageError('ping', '', err);
+    }
+  }
+}
+
+/** S3 lists keys in UTF-8 byte order; sort the same way so both adapters agree. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
