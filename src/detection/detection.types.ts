@@ -1,0 +1,60 @@
+/**
+ * The contract between the detection library (pure TypeScript, no framework imports), the
+ * processing pipeline that feeds it rows, and the baseline that feeds it learned statistics.
+ */
+
+/** What detection needs to know about one channel's learned distribution. */
+export interface ChannelBaseline {
+  count: number;
+  mean: number;
+  std: number;
+  /** Sample skewness; 0 when unknown (e.g. a baseline written by the reference app). */
+  skewness: number;
+  /** Excess kurtosis (0 for a Gaussian); 0 when unknown. */
+  kurtosis: number;
+}
+
+/** A read-only view of the baseline as it was before the batch being scored. */
+export interface BaselineSnapshot {
+  /** `entity` is undefined unless ENTITY_COLUMN is configured. */
+  lookup(channel: string, entity?: string): ChannelBaseline | undefined;
+  /** Recent rows scored normal, the isolation forest's training data (raw values, channel order of `columns`). */
+  readonly window: ReferenceWindowView;
+}
+
+export interface ReferenceWindowView {
+  /** Channel names, in the order of each row's values. */
+  readonly columns: readonly string[];
+  /** Number of rows held. */
+  readonly size: number;
+  /** Increases whenever rows are added or removed: a model fit on the window can be cached by it. */
+  readonly generation: number;
+  row(i: number): { values: ArrayLike<number>; entity?: string };
+}
+
+export interface DetectionSettings {
+  zThreshold: number;
+  minCount: number;
+  trees: number;
+  seed: number;
+}
+
+/** Per-row result, written as the scored CSV's extra columns. */
+export interface RowScore {
+  /** Per channel z-score; NaN when the value is missing or not numeric (written as an empty cell). */
+  z: Float64Array;
+  /** Per channel: 1 flagged, 0 not flagged, -1 immature baseline (written as empty, as the reference does). */
+  zFlag: Int8Array;
+  /** Per channel: 1 when the value counts as anomalous for the row (it is left out of the baseline). */
+  channelAnomalous: Int8Array;
+  ifScore: number;
+  ifLabel: 1 | -1;
+  ifFlag: boolean;
+  anomaly: boolean;
+  /** In [0, 1], for ranking. */
+  anomalyScore: number;
+  /** e.g. `temperature z=6.2; isolation`; empty when not anomalous. */
+  reasons: string;
+  /** False when no channel of the row holds a number: the row is kept in the output and counted. */
+  scorable: boolean;
+}
