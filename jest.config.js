@@ -1,12 +1,13 @@
-/** Unit specs live next to their sources (src/**/*.spec.ts); integration and e2e specs under test/. */
+// Unit specs live next to their sources (src/..., *.spec.ts); integration and e2e specs under test/.
 module.exports = {
   rootDir: '.',
   moduleFileExtensions: ['ts', 'js', 'json'],
   testRegex: '(src|test|infra|bench|scripts)/.*\\.(spec|e2e-spec|int-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/cdk.out/'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.scripts.json', isolatedModules: true }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.scripts.json' }],
   },
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/jest.setup.ts'],
   testTimeout: 60000,
 };

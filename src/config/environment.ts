@@ -127,7 +127,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv): EnvironmentVariables {
   const errors = validateSync(parsed);
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const why = Object.values(e.constraints ?? {})[0] ?? 'is invalid';
+      const why = [...new Set(Object.values(e.constraints ?? {}))].reverse().join('; ') || 'is invalid';
       return `  ${e.property}=${JSON.stringify(env[e.property])}: ${why}`;
     });
     throw new ConfigurationError(`Invalid configuration:\n${lines.join('\n')}`);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -32,7 +32,7 @@ export class LocalDirectoryStore extends ObjectStore {
     const file = this.pathOf(key);
     try {
       const handle = await fs.open(file, 'r');
-      return createReadStream('', { fd: handle.fd, autoClose: true, highWaterMark: 1 << 20 });
+      return handle.createReadStream({ highWaterMark: 1 << 20 });
     } catch (err) {
       if (isMissing(err)) return null;
       throw new StorageError('get', key, err);
