@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
+import { ReportingModule } from './reporting/reporting.module';
 import { StorageModule } from './storage/storage.module';
 
 /** The whole service. `forRoot(config)` lets tests boot it with their own configuration. */
@@ -11,7 +12,7 @@ export class AppModule {
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), ScheduleModule.forRoot(), StorageModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), ScheduleModule.forRoot(), StorageModule, HealthModule, ReportingModule],
     };
   }
 }

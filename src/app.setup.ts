@@ -2,6 +2,7 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
+import { StorageErrorFilter } from './storage/storage-error.filter';
 import * as path from 'node:path';
 
 const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
@@ -17,6 +18,7 @@ export function configureApp(app: INestApplication): void {
   express.useBodyParser('json', { limit: '256kb' });
   express.useBodyParser('text', { type: 'text/plain', limit: '256kb' });
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true }));
+  app.useGlobalFilters(new StorageErrorFilter());
   app.enableShutdownHooks();
 
   const doc = new DocumentBuilder()

@@ -1,0 +1,154 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ObjectStore } from '../storage/object-store';
+import { AnomalyRow, readAnomalyRows } from './scored-csv.reader';
+import { BatchSummary, SummaryIndex, summaryProblem } from './summary-index';
+
+const PROCESSED_PREFIX = 'processed/';
+const SUMMARY_SUFFIX = '_summary.json';
+const READ_CONCURRENCY = 32;
+/** /anomalies/recent reads the anomalies of this many newest scored files (the reference's rule). */
+export const RECENT_FILES = 10;
+export const MAX_RECENT_LIMIT = 1000;
+const CACHED_FILES = 32;
+
+export interface RecentAnomalies {
+  count: number;
+  anomalies: (AnomalyRow & { source_file: string })[];
+}
+
+/**
+ * Keeps the index of processed batches: built once at start-up by one paged listing plus reads,
+ * updated as this instance scores batches (`record`), and refreshed on a schedule so batches written
+ * by another instance are picked up too.
+ */
+@Injectable()
+export class ReportingIndexService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ReportingIndexService.name);
+  private readonly index = new SummaryIndex();
+  /** Summaries that failed to parse, by key -> etag, so a bad file is logged once, not every refresh. */
+  private readonly rejected = new Map<string, string>();
+  private readonly rowCache = new Map<string, AnomalyRow[]>();
+  private building?: Promise<void>;
+  private refreshing?: Promise<void>;
+
+  constructor(private readonly store: ObjectStore) {}
+
+  onApplicationBootstrap(): void {
+    // Not awaited: a large bucket must not hold up start-up (SNS confirmations, /health).
+    this.ready().catch((err) =>
+      this.logger.error(`Building the processed-batch index failed, will retry: ${(err as Error).message}`),
+    );
+  }
+
+  /**
+   * Resolves once the index holds every batch that was in the bucket at start-up; endpoints wait
+   * for it rather than answer with partial totals. A failed build is retried by the next caller.
+   */
+  async ready(): Promise<void> {
+    this.building ??= this.refresh();
+    try {
+      await this.building;
+    } catch (err) {
+      this.building = undefined;
+      throw err;
+    }
+  }
+
+  /** A batch this instance just processed. */
+  record(summaryKey: string, summary: BatchSummary): void {
+    this.index.add(summaryKey, summary);
+  }
+
+  /** Lists processed/ and reads every summary not indexed yet. Concurrent calls share one run. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    const started = Date.now();
+    const before = this.index.size;
+    const pending: { key: string; etag: string }[] = [];
+    for await (const info of this.store.list(PROCESSED_PREFIX)) {
+      if (!info.key.endsWith(SUMMARY_SUFFIX) || this.index.has(info.key)) continue;
+      if (this.rejected.get(info.key) === info.etag) continue;
+      pending.push({ key: info.key, etag: info.etag });
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length) {
+        const { key, etag } = pending[next++];
+        await this.load(key, etag);
+      }
+    };
+    await Promise.all(Array.from({ length: READ_CONCURRENCY }, worker));
+    const added = this.index.size - before;
+    if (added > 0 || before === 0) {
+      this.logger.log(`Indexed ${added} processed batch(es) in ${Date.now() - started} ms; ${this.index.size} in all`);
+    }
+  }
+
+  private async load(key: string, etag: string): Promise<void> {
+    const text = await this.store.getText(key);
+    if (text === null) return; // deleted between listing and reading
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return this.reject(key, etag, `not valid JSON (${(err as Error).message})`);
+    }
+    const problem = summaryProblem(parsed);
+    if (problem) return this.reject(key, etag, problem);
+    const summary = parsed as BatchSummary;
+    summary.output_key ??= key.slice(0, -SUMMARY_SUFFIX.length) + '.csv';
+    this.index.add(key, summary);
+  }
+
+  private reject(key: string, etag: string, why: string): void {
+    this.rejected.set(key, etag);
+    this.logger.warn(`Skipping malformed summary ${key}: ${why}`);
+  }
+
+  async summary(): Promise<
+    | { files_processed: number; total_rows_scored: number; total_anomalies: number; overall_anomaly_rate: number; most_recent: BatchSummary[] }
+    | { message: string }
+  > {
+    await this.ready();
+    const { files, rows, anomalies } = this.index.totals();
+    if (files === 0) return { message: 'No processed files yet.' };
+    return {
+      files_processed: files,
+      total_rows_scored: rows,
+      total_anomalies: anomalies,
+      overall_anomaly_rate: rows > 0 ? Math.round((anomalies / rows) * 10000) / 10000 : 0,
+      most_recent: this.index.newest(5).map((n) => n.summary!).filter(Boolean),
+    };
+  }
+
+  async recentAnomalies(limit: number): Promise<RecentAnomalies> {
+    await this.ready();
+    const anomalies: RecentAnomalies['anomalies'] = [];
+    for (const { summaryKey, outputKey, summary } of this.index.newest(RECENT_FILES)) {
+      if (anomalies.length >= limit) break;
+      if (summary && summary.anomaly_count === 0) continue;
+      const rows = await this.anomalyRows(outputKey, `${summaryKey}@${summary?.processed_at ?? ''}`);
+      for (const row of rows) {
+        if (anomalies.length >= limit) break;
+        anomalies.push({ ...row, source_file: outputKey });
+      }
+    }
+    return { count: anomalies.length, anomalies };
+  }
+
+  /** Scored files never change once written (a rewrite gets a new processed_at), so cache by both. */
+  private async anomalyRows(outputKey: string, version: string): Promise<AnomalyRow[]> {
+    const cacheKey = `${outputKey}|${version}`;
+    const cached = this.rowCache.get(cacheKey);
+    if (cached) return cached;
+    const stream = await this.store.getStream(outputKey);
+    const rows = stream ? await readAnomalyRows(stream, MAX_RECENT_LIMIT) : [];
+    this.rowCache.set(cacheKey, rows);
+    if (this.rowCache.size > CACHED_FILES) this.rowCache.delete(this.rowCache.keys().next().value!);
+    return rows;
+  }
+}

@@ -1,0 +1,40 @@
+import { Readable } from 'node:stream';
+import { readAnomalyRows, typedCell } from './scored-csv.reader';
+
+describe('scored CSV reader', () => {
+  it('types cells as JSON would', () => {
+    expect(typedCell('22.5')).toBe(22.5);
+    expect(typedCell('-1')).toBe(-1);
+    expect(typedCell('1e-3')).toBe(0.001);
+    expect(typedCell('True')).toBe(true);
+    expect(typedCell('false')).toBe(false);
+    expect(typedCell('')).toBeNull();
+    expect(typedCell('2026-02-24T00:10:51.000')).toBe('2026-02-24T00:10:51.000');
+    expect(typedCell('temperature z=6.2')).toBe('temperature z=6.2');
+  });
+
+  it('returns only anomalous rows, typed, in file order, up to the limit', async () => {
+    const csv =
+      'timestamp,temperature,temperature_zscore_flag,if_label,anomaly,anomaly_reasons\n' +
+      '2026-01-01T00:00:00.000,22.1,False,1,False,\n' +
+      '2026-01-01T00:01:00.000,40.2,True,-1,True,"temperature z=9.1; isolation"\n' +
+      '2026-01-01T00:02:00.000,,,1,True,unscorable\n' +
+      '2026-01-01T00:03:00.000,22.0,False,1,True,x\n';
+    const rows = await readAnomalyRows(Readable.from([csv]), 2);
+    expect(rows).toEqual([
+      {
+        timestamp: '2026-01-01T00:01:00.000',
+        temperature: 40.2,
+        temperature_zscore_flag: true,
+        if_label: -1,
+        anomaly: true,
+        anomaly_reasons: 'temperature z=9.1; isolation',
+      },
+      { timestamp: '2026-01-01T00:02:00.000', temperature: null, temperature_zscore_flag: null, if_label: 1, anomaly: true, anomaly_reasons: 'unscorable' },
+    ]);
+  });
+
+  it('returns nothing for a file without an anomaly column', async () => {
+    expect(await readAnomalyRows(Readable.from(['a,b\n1,2\n']), 10)).toEqual([]);
+  });
+});
