@@ -8,6 +8,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.scripts.json' }],
   },
   testEnvironment: 'node',
-  setupFiles: ['<rootDir>/test/support/jest.setup.ts'],
+  setupFiles: ['<rootDir>/test/support/loopback-aws-env.ts'],
   testTimeout: 60000,
 };

@@ -3,6 +3,7 @@
  * `run(): Promise<object>`), prints their figures and writes them to bench/out/results.json.
  * BENCHMARKS.md records the figures and compares them with the targets.
  */
+import '../test/support/loopback-aws-env';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
