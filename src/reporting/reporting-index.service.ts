@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ObjectStore } from '../storage/object-store';
-import { AnomalyRow, readAnomalyRows } from './scored-csv.reader';
+import { AnomalyRow, readAnomalyRows, readScoredSeries, ScoredSeries } from './scored-csv.reader';
 import { BatchSummary, SummaryIndex, summaryProblem } from './summary-index';
 
 const PROCESSED_PREFIX = 'processed/';
@@ -9,7 +9,15 @@ const READ_CONCURRENCY = 32;
 /** /anomalies/recent reads the anomalies of this many newest scored files (the reference's rule). */
 export const RECENT_FILES = 10;
 export const MAX_RECENT_LIMIT = 1000;
-const CACHED_FILES = 32;
+const CACHED_FILES = 64;
+
+export const MAX_SERIES_FILES = 50;
+const SERIES_ROWS_PER_FILE = 1000;
+
+export interface RecentBatch {
+  summary: BatchSummary;
+  series: ScoredSeries;
+}
 
 export interface RecentAnomalies {
   count: number;
@@ -28,6 +36,7 @@ export class ReportingIndexService implements OnApplicationBootstrap {
   /** Summaries that failed to parse, by key -> etag, so a bad file is logged once, not every refresh. */
   private readonly rejected = new Map<string, string>();
   private readonly rowCache = new Map<string, AnomalyRow[]>();
+  private readonly seriesCache = new Map<string, ScoredSeries>();
   private building?: Promise<void>;
   private refreshing?: Promise<void>;
 
@@ -140,15 +149,39 @@ export class ReportingIndexService implements OnApplicationBootstrap {
     return { count: anomalies.length, anomalies };
   }
 
-  /** Scored files never change once written (a rewrite gets a new processed_at), so cache by both. */
+  /** The newest `files` batches with their rows as series, oldest first (for charts). */
+  async recentBatches(files: number): Promise<RecentBatch[]> {
+    await this.ready();
+    const out: RecentBatch[] = [];
+    for (const { summaryKey, outputKey, summary } of this.index.newest(files)) {
+      if (!summary) continue;
+      const series = await this.cached(this.seriesCache, outputKey, `${summaryKey}@${summary.processed_at}`, (stream) =>
+        readScoredSeries(stream, SERIES_ROWS_PER_FILE),
+      );
+      if (series) out.push({ summary, series });
+    }
+    return out.reverse();
+  }
+
   private async anomalyRows(outputKey: string, version: string): Promise<AnomalyRow[]> {
+    return (await this.cached(this.rowCache, outputKey, version, (s) => readAnomalyRows(s, MAX_RECENT_LIMIT))) ?? [];
+  }
+
+  /** Scored files never change once written (a rewrite gets a new processed_at), so cache by both. */
+  private async cached<T>(
+    cache: Map<string, T>,
+    outputKey: string,
+    version: string,
+    read: (stream: import('node:stream').Readable) => Promise<T>,
+  ): Promise<T | undefined> {
     const cacheKey = `${outputKey}|${version}`;
-    const cached = this.rowCache.get(cacheKey);
-    if (cached) return cached;
+    const hit = cache.get(cacheKey);
+    if (hit) return hit;
     const stream = await this.store.getStream(outputKey);
-    const rows = stream ? await readAnomalyRows(stream, MAX_RECENT_LIMIT) : [];
-    this.rowCache.set(cacheKey, rows);
-    if (this.rowCache.size > CACHED_FILES) this.rowCache.delete(this.rowCache.keys().next().value!);
-    return rows;
+    if (!stream) return undefined;
+    const value = await read(stream);
+    cache.set(cacheKey, value);
+    if (cache.size > CACHED_FILES) cache.delete(cache.keys().next().value!);
+    return value;
   }
 }

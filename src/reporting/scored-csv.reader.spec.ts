@@ -38,3 +38,22 @@ describe('scored CSV reader', () => {
     expect(await readAnomalyRows(Readable.from(['a,b\n1,2\n']), 10)).toEqual([]);
   });
 });
+
+describe('scored CSV as series', () => {
+  it('finds the channels by their z-score columns and reads values and flags', async () => {
+    const { readScoredSeries } = await import('./scored-csv.reader');
+    const csv =
+      'timestamp,temperature,humidity,temperature_zscore,temperature_zscore_flag,humidity_zscore,humidity_zscore_flag,anomaly,anomaly_reasons\n' +
+      't0,22.1,50,0.1,False,0.2,False,False,\n' +
+      't1,40.2,,9.1,True,,,True,temperature z=9.1\n' +
+      't2,22.0,51,0,,0.1,,False,\n';
+    const s = await readScoredSeries(Readable.from([csv]), 2);
+    expect(s.channels).toEqual(['temperature', 'humidity']);
+    expect(s.timestamps).toEqual(['t0', 't1']);
+    expect(s.values).toEqual({ temperature: [22.1, 40.2], humidity: [50, null] });
+    expect(s.zscoreFlags.temperature).toEqual([false, true]);
+    expect(s.anomaly).toEqual([false, true]);
+    expect(s.reasons).toEqual(['', 'temperature z=9.1']);
+    expect(s.truncated).toBe(true);
+  });
+});

@@ -44,3 +44,63 @@ export async function readAnomalyRows(stream: Readable, max: number): Promise<An
   }
   return rows;
 }
+
+/** One scored file as series, for charts: per channel values and flags, row by row. */
+export interface ScoredSeries {
+  channels: string[];
+  timestamps: (string | null)[];
+  values: Record<string, (number | null)[]>;
+  zscoreFlags: Record<string, boolean[]>;
+  anomaly: boolean[];
+  reasons: string[];
+  /** True when the file had more rows than were read. */
+  truncated: boolean;
+}
+
+/**
+ * Reads up to `maxRows` rows of a scored CSV as series. Channels are the columns that have a
+ * `<channel>_zscore` column beside them; the time axis is the first timestamp-like column.
+ */
+export async function readScoredSeries(stream: Readable, maxRows: number): Promise<ScoredSeries> {
+  const parser = stream.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }));
+  const series: ScoredSeries = { channels: [], timestamps: [], values: {}, zscoreFlags: {}, anomaly: [], reasons: [], truncated: false };
+  let header: string[] | undefined;
+  let cols: { name: string; value: number; flag: number }[] = [];
+  let timeAt = -1;
+  let anomalyAt = -1;
+  let reasonsAt = -1;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (!header) {
+        header = record;
+        cols = header
+          .map((name, value) => ({ name, value, flag: header!.indexOf(`${name}_zscore_flag`) }))
+          .filter((c) => header!.includes(`${c.name}_zscore`));
+        series.channels = cols.map((c) => c.name);
+        for (const c of cols) {
+          series.values[c.name] = [];
+          series.zscoreFlags[c.name] = [];
+        }
+        timeAt = header.findIndex((h) => /time|date|^ts$/i.test(h));
+        anomalyAt = header.indexOf('anomaly');
+        reasonsAt = header.indexOf('anomaly_reasons');
+        continue;
+      }
+      if (series.anomaly.length >= maxRows) {
+        series.truncated = true;
+        break;
+      }
+      series.timestamps.push(timeAt >= 0 ? (record[timeAt] ?? null) : null);
+      for (const c of cols) {
+        const v = typedCell(record[c.value] ?? '');
+        series.values[c.name].push(typeof v === 'number' ? v : null);
+        series.zscoreFlags[c.name].push(c.flag >= 0 && typedCell(record[c.flag] ?? '') === true);
+      }
+      series.anomaly.push(anomalyAt >= 0 && typedCell(record[anomalyAt] ?? '') === true);
+      series.reasons.push(reasonsAt >= 0 ? (record[reasonsAt] ?? '') : '');
+    }
+  } finally {
+    stream.destroy();
+  }
+  return series;
+}

@@ -118,6 +118,14 @@ describe('reporting endpoints against the S3 test server', () => {
     expect(recent.body.count).toBe([11, 10, 8, 7, 5, 4].reduce((a, m) => a + (m % 3), 0));
     expect(recent.body.anomalies.every((a: { anomaly: boolean }) => a.anomaly === true)).toBe(true);
 
+    const batches = await http().get('/batches/recent?files=3').expect(200);
+    expect(batches.body.map((b: { summary: { output_key: string } }) => b.summary.output_key)).toEqual(
+      [10, 11, 12].map((m) => `processed/sensors_b${m}.csv`),
+    );
+    expect(batches.body[1].series).toMatchObject({ channels: ['temperature'], anomaly: [true, true, false, false, false], truncated: false });
+    expect(batches.body[1].series.values.temperature).toEqual([22, 23, 24, 25, 26]);
+    await http().get('/batches/recent?files=0').expect(400);
+
     const one = await http().get('/anomalies/recent?limit=1').expect(200);
     expect(one.body.count).toBe(1);
     expect(one.body.anomalies[0].source_file).toBe('processed/sensors_b11.csv');

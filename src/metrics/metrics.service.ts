@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The service's Prometheus metrics, one registry per app instance (tests boot several apps in one
+ * process, so nothing goes to prom-client's global registry).
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly batchesProcessed = new Counter({
+    name: 'anomaly_batches_processed_total',
+    help: 'Batches scored and written',
+    registers: [this.registry],
+  });
+  readonly batchesFailed = new Counter({
+    name: 'anomaly_batches_failed_total',
+    help: 'Batches that failed for good (bad input, or retries exhausted)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly rowsScored = new Counter({
+    name: 'anomaly_rows_scored_total',
+    help: 'Rows scored',
+    registers: [this.registry],
+  });
+  readonly anomaliesFlagged = new Counter({
+    name: 'anomaly_anomalies_flagged_total',
+    help: 'Anomalous values flagged, by channel ("isolation" for rows flagged by the forest alone)',
+    labelNames: ['channel'] as const,
+    registers: [this.registry],
+  });
+  readonly batchDuration = new Histogram({
+    name: 'anomaly_batch_duration_seconds',
+    help: 'Time to score one batch end to end (read, score, write, fold)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'anomaly_queue_depth',
+    help: 'Batches waiting or being processed',
+    registers: [this.registry],
+  });
+  readonly notifications = new Counter({
+    name: 'anomaly_notifications_total',
+    help: 'SNS messages received, by message type and verification outcome',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly baselineFlushTime = new Gauge({
+    name: 'anomaly_baseline_last_flush_timestamp_seconds',
+    help: 'When the baseline was last flushed to state/baseline.json (attempted)',
+    registers: [this.registry],
+  });
+  readonly baselineFlushSuccess = new Gauge({
+    name: 'anomaly_baseline_last_flush_success',
+    help: '1 when the last baseline flush succeeded, 0 when it failed',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordFlush(ok: boolean): void {
+    this.baselineFlushTime.set(Date.now() / 1000);
+    this.baselineFlushSuccess.set(ok ? 1 : 0);
+  }
+}
