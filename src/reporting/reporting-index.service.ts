@@ -1,9 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ObjectStore } from '../storage/object-store';
 import { AnomalyRow, readAnomalyRows, readScoredSeries, ScoredSeries } from './scored-csv.reader';
-import { BatchSummary, SummaryIndex, summaryProblem } from './summary-index';
+import { BatchSummary, IndexEntry, loadSavedIndex, saveIndex, SummaryIndex, summaryProblem } from './summary-index';
 
 const PROCESSED_PREFIX = 'processed/';
+export const SAVED_INDEX_KEY = 'state/reporting-index.json';
 const SUMMARY_SUFFIX = '_summary.json';
 const READ_CONCURRENCY = 32;
 /** /anomalies/recent reads the anomalies of this many newest scored files (the reference's rule). */
@@ -39,6 +40,8 @@ export class ReportingIndexService implements OnApplicationBootstrap {
   private readonly seriesCache = new Map<string, ScoredSeries>();
   private building?: Promise<void>;
   private refreshing?: Promise<void>;
+  private savedLoaded = false;
+  private unsaved = false;
 
   constructor(private readonly store: ObjectStore) {}
 
@@ -64,8 +67,9 @@ export class ReportingIndexService implements OnApplicationBootstrap {
   }
 
   /** A batch this instance just processed. */
-  record(summaryKey: string, summary: BatchSummary): void {
-    this.index.add(summaryKey, summary);
+  record(summaryKey: string, summary: BatchSummary, etag = ''): void {
+    this.index.add(summaryKey, summary, etag);
+    this.unsaved = true;
   }
 
   /** Lists processed/ and reads every summary not indexed yet. Concurrent calls share one run. */
@@ -77,10 +81,21 @@ export class ReportingIndexService implements OnApplicationBootstrap {
   private async doRefresh(): Promise<void> {
     const started = Date.now();
     const before = this.index.size;
+    // The first build starts from the saved index, so only summaries it does not know are read.
+    const saved = this.savedLoaded ? new Map() : loadSavedIndex(await this.store.getText(SAVED_INDEX_KEY));
+    this.savedLoaded = true;
     const pending: { key: string; etag: string }[] = [];
+    let fromSaved = 0;
     for await (const info of this.store.list(PROCESSED_PREFIX)) {
-      if (!info.key.endsWith(SUMMARY_SUFFIX) || this.index.has(info.key)) continue;
+      if (!info.key.endsWith(SUMMARY_SUFFIX)) continue;
+      if (this.index.get(info.key)?.etag === info.etag && info.etag) continue;
       if (this.rejected.get(info.key) === info.etag) continue;
+      const known = saved.get(info.key);
+      if (known && known.etag === info.etag && info.etag) {
+        this.index.addEntry(known);
+        fromSaved++;
+        continue;
+      }
       pending.push({ key: info.key, etag: info.etag });
     }
     let next = 0;
@@ -91,31 +106,72 @@ export class ReportingIndexService implements OnApplicationBootstrap {
       }
     };
     await Promise.all(Array.from({ length: READ_CONCURRENCY }, worker));
+    if (pending.length > 0) this.unsaved = true;
     const added = this.index.size - before;
     if (added > 0 || before === 0) {
-      this.logger.log(`Indexed ${added} processed batch(es) in ${Date.now() - started} ms; ${this.index.size} in all`);
+      this.logger.log(
+        `Indexed ${added} processed batch(es) (${fromSaved} from ${SAVED_INDEX_KEY}, ${pending.length} summaries read) ` +
+          `in ${Date.now() - started} ms; ${this.index.size} in all`,
+      );
+    }
+    await this.save();
+  }
+
+  /** Saves the index for the next start-up; a failure only costs the next start-up more reads. */
+  async save(): Promise<void> {
+    if (!this.unsaved) return;
+    this.unsaved = false;
+    try {
+      await this.store.put(SAVED_INDEX_KEY, JSON.stringify(saveIndex(this.index)), 'application/json');
+    } catch (err) {
+      this.unsaved = true;
+      this.logger.warn(`Could not save ${SAVED_INDEX_KEY}: ${(err as Error).message}`);
     }
   }
 
   private async load(key: string, etag: string): Promise<void> {
+    const summary = await this.readSummary(key, etag);
+    if (summary) this.index.add(key, summary, etag);
+  }
+
+  private async readSummary(key: string, etag: string): Promise<BatchSummary | undefined> {
     const text = await this.store.getText(key);
-    if (text === null) return; // deleted between listing and reading
+    if (text === null) return undefined; // deleted between listing and reading
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      return this.reject(key, etag, `not valid JSON (${(err as Error).message})`);
+      this.reject(key, etag, `not valid JSON (${(err as Error).message})`);
+      return undefined;
     }
     const problem = summaryProblem(parsed);
-    if (problem) return this.reject(key, etag, problem);
+    if (problem) {
+      this.reject(key, etag, problem);
+      return undefined;
+    }
     const summary = parsed as BatchSummary;
     summary.output_key ??= key.slice(0, -SUMMARY_SUFFIX.length) + '.csv';
-    this.index.add(key, summary);
+    return summary;
   }
 
   private reject(key: string, etag: string, why: string): void {
     this.rejected.set(key, etag);
     this.logger.warn(`Skipping malformed summary ${key}: ${why}`);
+  }
+
+  /** The n newest batches with their full summaries (read on demand for entries from a saved index). */
+  private async newest(n: number): Promise<{ entry: IndexEntry; summary: BatchSummary }[]> {
+    const out: { entry: IndexEntry; summary: BatchSummary }[] = [];
+    for (const entry of this.index.newest(n)) {
+      let summary = this.index.fullSummary(entry.summaryKey);
+      if (!summary) {
+        summary = await this.readSummary(entry.summaryKey, entry.etag);
+        if (!summary) continue;
+        this.index.setFull(entry.summaryKey, summary);
+      }
+      out.push({ entry, summary });
+    }
+    return out;
   }
 
   async summary(): Promise<
@@ -130,17 +186,17 @@ export class ReportingIndexService implements OnApplicationBootstrap {
       total_rows_scored: rows,
       total_anomalies: anomalies,
       overall_anomaly_rate: rows > 0 ? Math.round((anomalies / rows) * 10000) / 10000 : 0,
-      most_recent: this.index.newest(5).map((n) => n.summary!).filter(Boolean),
+      most_recent: (await this.newest(5)).map((n) => n.summary),
     };
   }
 
   async recentAnomalies(limit: number): Promise<RecentAnomalies> {
     await this.ready();
     const anomalies: RecentAnomalies['anomalies'] = [];
-    for (const { summaryKey, outputKey, summary } of this.index.newest(RECENT_FILES)) {
+    for (const { summaryKey, outputKey, anomalies: count, etag } of this.index.newest(RECENT_FILES)) {
       if (anomalies.length >= limit) break;
-      if (summary && summary.anomaly_count === 0) continue;
-      const rows = await this.anomalyRows(outputKey, `${summaryKey}@${summary?.processed_at ?? ''}`);
+      if (count === 0) continue;
+      const rows = await this.anomalyRows(outputKey, `${summaryKey}@${etag}`);
       for (const row of rows) {
         if (anomalies.length >= limit) break;
         anomalies.push({ ...row, source_file: outputKey });
@@ -153,9 +209,8 @@ export class ReportingIndexService implements OnApplicationBootstrap {
   async recentBatches(files: number): Promise<RecentBatch[]> {
     await this.ready();
     const out: RecentBatch[] = [];
-    for (const { summaryKey, outputKey, summary } of this.index.newest(files)) {
-      if (!summary) continue;
-      const series = await this.cached(this.seriesCache, outputKey, `${summaryKey}@${summary.processed_at}`, (stream) =>
+    for (const { entry, summary } of await this.newest(files)) {
+      const series = await this.cached(this.seriesCache, entry.outputKey, `${entry.summaryKey}@${entry.etag}`, (stream) =>
         readScoredSeries(stream, SERIES_ROWS_PER_FILE),
       );
       if (series) out.push({ summary, series });
@@ -167,7 +222,7 @@ export class ReportingIndexService implements OnApplicationBootstrap {
     return (await this.cached(this.rowCache, outputKey, version, (s) => readAnomalyRows(s, MAX_RECENT_LIMIT))) ?? [];
   }
 
-  /** Scored files never change once written (a rewrite gets a new processed_at), so cache by both. */
+  /** A rewritten scored file comes with a rewritten summary (new ETag), so cache by both. */
   private async cached<T>(
     cache: Map<string, T>,
     outputKey: string,

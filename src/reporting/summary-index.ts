@@ -16,26 +16,35 @@ export interface BatchSummary {
   [extra: string]: unknown;
 }
 
-interface Entry {
+/** What the index keeps of every batch: a few numbers, so a year of batches stays small. */
+export interface IndexEntry {
   summaryKey: string;
   outputKey: string;
-  /** Sort key: processed_at in ms, ties broken by key. */
+  /** processed_at in ms since the epoch (0 when unparseable); sort key, ties broken by key. */
   at: number;
   rows: number;
   anomalies: number;
+  /** ETag of the summary object, to tell a rewritten summary from a known one. */
+  etag: string;
 }
 
 /** How many full summaries are kept in memory for `most_recent`; the rest keep only counts. */
 const FULL_SUMMARIES_KEPT = 64;
 
 export class SummaryIndex {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, IndexEntry>();
   private readonly full = new Map<string, BatchSummary>();
   private totalRows = 0;
   private totalAnomalies = 0;
+  /** The newest entries, newest first, computed once per change: reads far outnumber writes. */
+  private newestCache?: IndexEntry[];
 
   get size(): number {
     return this.entries.size;
+  }
+
+  get(summaryKey: string): IndexEntry | undefined {
+    return this.entries.get(summaryKey);
   }
 
   has(summaryKey: string): boolean {
@@ -43,23 +52,30 @@ export class SummaryIndex {
   }
 
   /** Adds or replaces the summary stored under `summaryKey`. */
-  add(summaryKey: string, summary: BatchSummary): void {
-    const previous = this.entries.get(summaryKey);
+  add(summaryKey: string, summary: BatchSummary, etag = ''): void {
+    this.addEntry(entryOf(summaryKey, summary, etag));
+    this.setFull(summaryKey, summary);
+  }
+
+  /** Adds an entry whose full summary is not at hand (e.g. from a saved index). */
+  addEntry(entry: IndexEntry): void {
+    const previous = this.entries.get(entry.summaryKey);
     if (previous) {
       this.totalRows -= previous.rows;
       this.totalAnomalies -= previous.anomalies;
+      this.full.delete(entry.summaryKey);
     }
-    const at = Date.parse(summary.processed_at);
-    const entry: Entry = {
-      summaryKey,
-      outputKey: summary.output_key,
-      at: Number.isFinite(at) ? at : 0,
-      rows: summary.total_rows,
-      anomalies: summary.anomaly_count,
-    };
-    this.entries.set(summaryKey, entry);
+    this.entries.set(entry.summaryKey, entry);
     this.totalRows += entry.rows;
     this.totalAnomalies += entry.anomalies;
+    this.newestCache = undefined;
+  }
+
+  fullSummary(summaryKey: string): BatchSummary | undefined {
+    return this.full.get(summaryKey);
+  }
+
+  setFull(summaryKey: string, summary: BatchSummary): void {
     this.full.set(summaryKey, summary);
     if (this.full.size > FULL_SUMMARIES_KEPT * 2) this.trimFull();
   }
@@ -68,34 +84,55 @@ export class SummaryIndex {
     return { files: this.entries.size, rows: this.totalRows, anomalies: this.totalAnomalies };
   }
 
-  /** The n newest entries, newest first (by processed_at, then key). */
-  newest(n: number): { summaryKey: string; outputKey: string; summary?: BatchSummary }[] {
-    return this.topEntries(n).map((e) => ({ summaryKey: e.summaryKey, outputKey: e.outputKey, summary: this.full.get(e.summaryKey) }));
+  /** The n newest entries (n <= 64), newest first (by processed_at, then key). */
+  newest(n: number): IndexEntry[] {
+    this.newestCache ??= this.topEntries(FULL_SUMMARIES_KEPT);
+    return this.newestCache.slice(0, n);
+  }
+
+  all(): IterableIterator<IndexEntry> {
+    return this.entries.values();
   }
 
   /** Keep full summaries only for the newest entries: older ones are never shown in most_recent. */
   private trimFull(): void {
-    const keep = new Set(this.topEntries(FULL_SUMMARIES_KEPT).map((e) => e.summaryKey));
+    const keep = new Set(this.newest(FULL_SUMMARIES_KEPT).map((e) => e.summaryKey));
     for (const key of this.full.keys()) if (!keep.has(key)) this.full.delete(key);
   }
 
-  private topEntries(n: number): Entry[] {
-    // A bounded selection instead of sorting every entry: n is small (5 or 10), the index large.
-    const top: Entry[] = [];
+  private topEntries(n: number): IndexEntry[] {
+    // A bounded selection instead of sorting every entry: n is small, the index large.
+    const top: IndexEntry[] = [];
     for (const e of this.entries.values()) {
       if (top.length < n) {
         top.push(e);
-        top.sort(newestFirst);
+        if (top.length === n) top.sort(newestFirst);
       } else if (newestFirst(e, top[n - 1]) < 0) {
-        top[n - 1] = e;
-        top.sort(newestFirst);
+        let i = n - 1;
+        while (i > 0 && newestFirst(e, top[i - 1]) < 0) {
+          top[i] = top[i - 1];
+          i--;
+        }
+        top[i] = e;
       }
     }
-    return top;
+    return top.sort(newestFirst);
   }
 }
 
-function newestFirst(a: Entry, b: Entry): number {
+export function entryOf(summaryKey: string, summary: BatchSummary, etag: string): IndexEntry {
+  const at = Date.parse(summary.processed_at);
+  return {
+    summaryKey,
+    outputKey: summary.output_key,
+    at: Number.isFinite(at) ? at : 0,
+    rows: summary.total_rows,
+    anomalies: summary.anomaly_count,
+    etag,
+  };
+}
+
+function newestFirst(a: IndexEntry, b: IndexEntry): number {
   return b.at - a.at || (a.summaryKey < b.summaryKey ? 1 : a.summaryKey > b.summaryKey ? -1 : 0);
 }
 
@@ -113,4 +150,36 @@ export function summaryProblem(value: unknown): string | null {
   }
   if (typeof s.output_key !== 'string' && s.output_key !== undefined) return '"output_key" must be a string';
   return null;
+}
+
+/** A saved index: lets start-up skip reading every summary whose ETag it already knows. */
+export interface SavedIndex {
+  version: 1;
+  saved_at: string;
+  entries: [summaryKey: string, outputKey: string, at: number, rows: number, anomalies: number, etag: string][];
+}
+
+export function saveIndex(index: SummaryIndex): SavedIndex {
+  const entries: SavedIndex['entries'] = [];
+  for (const e of index.all()) entries.push([e.summaryKey, e.outputKey, e.at, e.rows, e.anomalies, e.etag]);
+  return { version: 1, saved_at: new Date().toISOString(), entries };
+}
+
+/** Reads a saved index; anything unexpected gives an empty map (the index is only a cache). */
+export function loadSavedIndex(text: string | null): Map<string, IndexEntry> {
+  const out = new Map<string, IndexEntry>();
+  if (!text) return out;
+  try {
+    const saved = JSON.parse(text) as SavedIndex;
+    if (saved?.version !== 1 || !Array.isArray(saved.entries)) return out;
+    for (const e of saved.entries) {
+      if (!Array.isArray(e) || e.length !== 6 || typeof e[0] !== 'string' || typeof e[5] !== 'string') continue;
+      const [summaryKey, outputKey, at, rows, anomalies, etag] = e;
+      if (![at, rows, anomalies].every((n) => typeof n === 'number' && Number.isFinite(n))) continue;
+      out.set(summaryKey, { summaryKey, outputKey, at, rows, anomalies, etag });
+    }
+  } catch {
+    return new Map();
+  }
+  return out;
 }
