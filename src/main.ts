@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { AppConfig } from './config/app-config';
+import { BaselineLoadError } from './baseline/baseline.errors';
 import { ConfigurationError, LOG_LEVELS } from './config/environment';
 
 async function bootstrap(): Promise<void> {
@@ -19,7 +20,17 @@ async function bootstrap(): Promise<void> {
   }
   const levels = LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1) as LogLevel[];
   const logger = new ConsoleLogger({ timestamp: true, logLevels: levels, json: process.env.LOG_FORMAT === 'json' });
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger, bufferLogs: true });
+  let app;
+  try {
+    app = await NestFactory.create(AppModule.forRoot(config), { logger, bufferLogs: true, abortOnError: false });
+  } catch (err) {
+    if (err instanceof BaselineLoadError) {
+      // A corrupt stored baseline needs a person, not a restart loop: say what and where, and stop.
+      logger.fatal(err.message, 'Bootstrap');
+      process.exit(78);
+    }
+    throw err;
+  }
   configureApp(app);
   await app.listen(config.port, config.host);
   new Logger('Bootstrap').log(`Listening on http://${config.host}:${config.port} (Swagger UI at /docs)`);

@@ -37,16 +37,24 @@ export interface DetectionSettings {
   minCount: number;
   trees: number;
   seed: number;
+  /** Family-wise false-alarm rate per row of the row rule (default 0.001). See src/detection/README.md. */
+  alpha?: number;
+  /** Quantile of the reference window's out-of-bag isolation scores used as the isolation threshold (default 0.999). */
+  isolationQuantile?: number;
 }
 
 /** Per-row result, written as the scored CSV's extra columns. */
 export interface RowScore {
   /** Per channel z-score; NaN when the value is missing or not numeric (written as an empty cell). */
   z: Float64Array;
-  /** Per channel: 1 flagged, 0 not flagged, -1 immature baseline (written as empty, as the reference does). */
+  /**
+   * Per channel, the reference's rule |z| > Z_THRESHOLD: 1 flagged, 0 not flagged, -1 immature
+   * baseline or missing value (written as empty, as the reference does).
+   */
   zFlag: Int8Array;
   /** Per channel: 1 when the value counts as anomalous for the row (it is left out of the baseline). */
   channelAnomalous: Int8Array;
+  /** threshold - s (scikit-learn's decision_function sign: below 0 is anomalous); NaN (written empty) while there is no model. */
   ifScore: number;
   ifLabel: 1 | -1;
   ifFlag: boolean;

@@ -1,0 +1,485 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { BaselineSnapshot, ChannelBaseline, ReferenceWindowView } from '../detection/detection.types';
+import { ReferenceWindow } from '../detection/reference-window';
+import { AbsorbedLedger, DEFAULT_LEDGER_CAPACITY, LedgerJson } from './absorbed-ledger';
+import { BaselineFormatError, InvalidContributionError } from './baseline.errors';
+import { BatchContribution, BatchSource } from './batch-contribution';
+import { ChannelMap, jsonRecord, setOwn } from './channel-map';
+import { DEFAULT_LEVEL_SHIFT_RULE, LevelShiftJson, LevelShiftRule, LevelShiftTracker } from './level-shift-tracker';
+import { RunningStats, RunningStatsJson } from './running-stats';
+
+/**
+ * The whole learned baseline: per-channel statistics, the isolation forest's reference window, the
+ * ledger of absorbed objects and the level-shift tracker. Pure (no framework, no I/O).
+ *
+ * JSON layout (`state/baseline.json`), the reference app's shape plus one reserved key:
+ *
+ *   {
+ *     "<channel>": { count, mean, M2, std, M3, M4 },   // reference fields first; M3/M4 are ours
+ *     ...,
+ *     "last_updated": "<ISO-8601>",
+ *     "_state": {
+ *       "version": 1,
+ *       "lineage": "<id>",        // identifies one baseline's history (see below)
+ *       "sequence": <int>,         // absorbs applied in that history; orders two copies of it
+ *       "entities": { "<entity>": { "<channel>": {...stats} } },   // ENTITY_COLUMN mode only
+ *       "reserved_channels": { "<channel>": {...} },  // a channel literally named last_updated/_state
+ *       "ledger": { "capacity": 20000, "entries": [["raw/a.csv", "<etag>"], ...] },  // oldest first
+ *       "window": <ReferenceWindow JSON> | null,
+ *       "level_shift": [ { channel, entity?, side, batches, rejected } ]
+ *     }
+ *   }
+ *
+ * Keys cannot collide: top-level keys other than `last_updated` and `_state` are always plain
+ * channels; entity statistics are nested objects (entity, then channel) inside `_state`, so no
+ * encoding of "<entity>/<channel>" into one string is needed, and a channel whose name is one of the
+ * two reserved words goes to `_state.reserved_channels`.
+ *
+ * In entity mode the top-level entry of a channel holds everything folded for that channel over all
+ * entities (what a reference reader and the summary's `baseline_observation_counts` see); scoring
+ * looks up the entity's own entry, and the level-shift rule runs per entity.
+ *
+ * A file written by the reference app (only `{count, mean, M2, std}` per channel and
+ * `last_updated`) loads as is: M3/M4 are assumed Gaussian (see RunningStats.from), the ledger and
+ * window start empty, and its lineage is a hash of its content, so that a local copy derived from it
+ * is recognised as the same history.
+ */
+
+export const STATE_KEY = '_state';
+export const LAST_UPDATED_KEY = 'last_updated';
+export const STATE_VERSION = 1;
+const RESERVED = new Set([STATE_KEY, LAST_UPDATED_KEY]);
+
+export interface BaselineStateOptions {
+  /** BASELINE_MIN_COUNT: a channel is mature (z-scores trusted) from this count on. */
+  minCount: number;
+  /** BASELINE_INCLUDE_ANOMALIES: fold rejected (flagged) values in too. */
+  includeAnomalies: boolean;
+  /** BASELINE_HALF_LIFE in observations; undefined = cumulative statistics. */
+  halfLife?: number;
+  ledgerCapacity?: number;
+  levelShift?: Partial<LevelShiftRule>;
+  now?: () => Date;
+}
+
+export type BaselineEvent =
+  | {
+      type: 'level-shift';
+      channel: string;
+      entity?: string;
+      before: { count: number; mean: number; std: number };
+      after: { count: number; mean: number; std: number };
+    }
+  | { type: 'window-reset'; reason: string };
+
+export interface AbsorbResult {
+  status: 'absorbed' | 'duplicate';
+  /** Things worth a log line (level shifts re-learned, window resets). */
+  events: BaselineEvent[];
+}
+
+export interface ChannelEntry {
+  channel: string;
+  entity?: string;
+  stats: RunningStats;
+  mature: boolean;
+}
+
+type StatsRecord = Record<string, RunningStatsJson>;
+
+export interface BaselineStateJson {
+  [channel: string]: unknown;
+  last_updated?: string;
+  _state?: {
+    version: number;
+    lineage: string;
+    sequence: number;
+    entities?: Record<string, StatsRecord>;
+    reserved_channels?: StatsRecord;
+    ledger: LedgerJson;
+    window: unknown;
+    level_shift: LevelShiftJson[];
+  };
+}
+
+const EMPTY_WINDOW: ReferenceWindowView = Object.freeze({
+  columns: Object.freeze([]) as readonly string[],
+  size: 0,
+  generation: 0,
+  row(i: number): never {
+    throw new RangeError(`reference window row ${i} out of range (size 0)`);
+  },
+});
+
+export class BaselineState {
+  private stats = new ChannelMap<RunningStats>();
+  private window: ReferenceWindow | undefined;
+  private ledger: AbsorbedLedger;
+  private shifts: LevelShiftTracker;
+  private lastUpdated: string | undefined;
+  private lineageId: string;
+  private seq = 0;
+  /** Bumped on every change; the service compares it to decide whether a flush is due. */
+  private ver = 0;
+  private cached: FrozenSnapshot | undefined;
+  private readonly now: () => Date;
+  private readonly rule: LevelShiftRule;
+
+  private constructor(readonly options: BaselineStateOptions) {
+    validateOptions(options);
+    this.now = options.now ?? (() => new Date());
+    this.rule = { ...DEFAULT_LEVEL_SHIFT_RULE, minObservations: options.minCount, ...options.levelShift };
+    this.ledger = new AbsorbedLedger(options.ledgerCapacity ?? DEFAULT_LEDGER_CAPACITY);
+    this.shifts = new LevelShiftTracker(this.rule);
+    this.lineageId = randomUUID();
+  }
+
+  static empty(options: BaselineStateOptions): BaselineState {
+    return new BaselineState(options);
+  }
+
+  /** Parses and validates a stored `baseline.json`; `where` names it in errors. */
+  static parse(text: string, options: BaselineStateOptions, where = 'baseline.json'): BaselineState {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new BaselineFormatError(`${where} is not valid JSON: ${(err as Error).message}`);
+    }
+    return BaselineState.fromJSON(json, options, where);
+  }
+
+  static fromJSON(json: unknown, options: BaselineStateOptions, where = 'baseline.json'): BaselineState {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      throw new BaselineFormatError(`${where} must hold a JSON object {"<channel>": {count, mean, M2, std}, ..., "last_updated": ...}`);
+    }
+    const o = json as Record<string, unknown>;
+    const state = new BaselineState(options);
+    for (const [key, value] of Object.entries(o)) {
+      if (RESERVED.has(key)) continue;
+      state.stats.set(key, undefined, loadStats(value, `${where} "${key}"`));
+    }
+    if (o[LAST_UPDATED_KEY] !== undefined) {
+      const lu = o[LAST_UPDATED_KEY];
+      if (typeof lu !== 'string' || Number.isNaN(Date.parse(lu))) {
+        throw new BaselineFormatError(`${where} "last_updated" must be an ISO-8601 date string, got ${JSON.stringify(lu)}`);
+      }
+      state.lastUpdated = lu;
+    }
+    const s = o[STATE_KEY];
+    if (s === undefined) {
+      // Written by the reference app: same content, same lineage, whoever loads it.
+      state.lineageId = 'ref-' + createHash('sha256').update(JSON.stringify(o)).digest('hex').slice(0, 16);
+      return state;
+    }
+    state.loadInternal(s, `${where} "_state"`);
+    return state;
+  }
+
+  private loadInternal(s: unknown, at: string): void {
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new BaselineFormatError(`${at} must be an object`);
+    const st = s as Record<string, unknown>;
+    if (st.version !== STATE_VERSION) {
+      throw new BaselineFormatError(`${at}.version must be ${STATE_VERSION}, got ${JSON.stringify(st.version)} (written by a newer version?)`);
+    }
+    if (typeof st.lineage !== 'string' || st.lineage === '') throw new BaselineFormatError(`${at}.lineage must be a non-empty string`);
+    this.lineageId = st.lineage;
+    if (typeof st.sequence !== 'number' || !Number.isInteger(st.sequence) || st.sequence < 0) {
+      throw new BaselineFormatError(`${at}.sequence must be an integer >= 0, got ${JSON.stringify(st.sequence)}`);
+    }
+    this.seq = st.sequence;
+    if (st.reserved_channels !== undefined) {
+      for (const [channel, value] of Object.entries(objectAt(st.reserved_channels, `${at}.reserved_channels`))) {
+        if (!RESERVED.has(channel)) throw new BaselineFormatError(`${at}.reserved_channels may only hold ${[...RESERVED].join(', ')}, got "${channel}"`);
+        this.stats.set(channel, undefined, loadStats(value, `${at}.reserved_channels "${channel}"`));
+      }
+    }
+    if (st.entities !== undefined) {
+      for (const [entity, channels] of Object.entries(objectAt(st.entities, `${at}.entities`))) {
+        for (const [channel, value] of Object.entries(objectAt(channels, `${at}.entities "${entity}"`))) {
+          this.stats.set(channel, entity, loadStats(value, `${at}.entities "${entity}" "${channel}"`));
+        }
+      }
+    }
+    this.ledger = AbsorbedLedger.fromJSON(st.ledger, `${at}.ledger`, this.options.ledgerCapacity ?? DEFAULT_LEDGER_CAPACITY);
+    if (st.window !== null && st.window !== undefined) {
+      try {
+        this.window = ReferenceWindow.fromJSON(st.window);
+      } catch (err) {
+        throw new BaselineFormatError(`${at}.window: ${(err as Error).message}`);
+      }
+    }
+    this.shifts = LevelShiftTracker.fromJSON(st.level_shift ?? [], `${at}.level_shift`, this.rule);
+  }
+
+  /** Identifies this baseline's history; two copies with the same lineage are ordered by `sequence`. */
+  get lineage(): string {
+    return this.lineageId;
+  }
+
+  /** Absorbs applied in this lineage. */
+  get sequence(): number {
+    return this.seq;
+  }
+
+  /** Changes since this object was created or loaded (not persisted). */
+  get version(): number {
+    return this.ver;
+  }
+
+  get absorbedCount(): number {
+    return this.ledger.size;
+  }
+
+  get updatedAt(): string | undefined {
+    return this.lastUpdated;
+  }
+
+  hasAbsorbed(key: string, etag: string): boolean {
+    return this.ledger.has(key, etag);
+  }
+
+  lookup(channel: string, entity?: string): RunningStats | undefined {
+    return this.stats.get(channel, entity)?.clone();
+  }
+
+  isMature(channel: string, entity?: string): boolean {
+    return (this.stats.get(channel, entity)?.count ?? 0) >= this.options.minCount;
+  }
+
+  /** Every channel (and entity/channel), copies, for reporting. */
+  channels(): ChannelEntry[] {
+    return [...this.stats.entries()].map(({ channel, entity, value }) => ({
+      channel,
+      ...(entity === undefined ? {} : { entity }),
+      stats: value.clone(),
+      mature: value.count >= this.options.minCount,
+    }));
+  }
+
+  /** Level-shift evidence batches pending for a channel. */
+  pendingShift(channel: string, entity?: string): number {
+    return this.shifts.pending(channel, entity);
+  }
+
+  /**
+   * The baseline as it is now, frozen: later absorbs do not change it. Rebuilt only after a change,
+   * so taking one per batch costs nothing when nothing was folded in between.
+   */
+  snapshot(): BaselineSnapshot {
+    if (!this.cached) {
+      this.cached = new FrozenSnapshot(
+        this.stats.map((s) =>
+          Object.freeze({ count: s.count, mean: s.mean, std: s.std, skewness: s.skewness, kurtosis: s.kurtosis }),
+        ),
+        this.window ? this.window.clone() : EMPTY_WINDOW,
+      );
+    }
+    return this.cached;
+  }
+
+  /**
+   * Folds one batch in, exactly once per (key, ETag). All-or-nothing: the contribution is validated
+   * before anything changes. Per channel: the level-shift rule sees the accepted/rejected split
+   * first; unless it re-learns the channel, the accepted values (and the rejected ones when
+   * includeAnomalies) are merged, after decaying the old statistics by 0.5^(n / halfLife) when a
+   * half-life is set. Then the normal rows go to the reference window, unless a re-learn just
+   * cleared it (those rows were judged against the old regime).
+   */
+  absorb(source: BatchSource, contribution: BatchContribution): AbsorbResult {
+    validateSource(source);
+    validateContribution(contribution);
+    if (this.ledger.has(source.key, source.etag)) return { status: 'duplicate', events: [] };
+
+    const events: BaselineEvent[] = [];
+    let clearWindow = false;
+    for (const { channel, entity, accepted, rejected } of contribution.channels) {
+      const current = this.stats.get(channel, entity);
+      const relearned = this.shifts.observe(channel, entity, current, accepted, rejected);
+      if (relearned) {
+        const before = current ?? new RunningStats();
+        this.stats.set(channel, entity, relearned.clone().normalize());
+        events.push({
+          type: 'level-shift',
+          channel,
+          ...(entity === undefined ? {} : { entity }),
+          before: summary(before),
+          after: summary(relearned),
+        });
+        clearWindow = true;
+      } else {
+        this.fold(channel, entity, accepted, rejected);
+      }
+      // The channel's all-entities entry follows everything folded, without a shift rule of its own.
+      if (entity !== undefined) this.fold(channel, undefined, accepted, rejected);
+    }
+
+    if (clearWindow && this.window && (this.window.size > 0 || this.window.pendingSize > 0)) {
+      this.window.clear();
+      events.push({ type: 'window-reset', reason: 'level shift: the rows belong to the old regime' });
+    } else if (!clearWindow && contribution.normalRows.length > 0) {
+      this.addToWindow(contribution, events);
+    }
+
+    this.ledger.add(source.key, source.etag);
+    this.seq++;
+    this.lastUpdated = this.now().toISOString();
+    this.changed();
+    return { status: 'absorbed', events };
+  }
+
+  private fold(channel: string, entity: string | undefined, accepted: RunningStats, rejected: RunningStats): void {
+    const incoming = this.options.includeAnomalies ? accepted.clone().merge(rejected) : accepted;
+    if (incoming.count === 0) return;
+    let stats = this.stats.get(channel, entity);
+    if (!stats) this.stats.set(channel, entity, (stats = new RunningStats()));
+    if (this.options.halfLife !== undefined && stats.count > 0) {
+      stats.decay(Math.pow(0.5, incoming.count / this.options.halfLife));
+    }
+    // Normalized so the in-memory state and its reload from baseline.json fold identically.
+    stats.merge(incoming).normalize();
+  }
+
+  private addToWindow(contribution: BatchContribution, events: BaselineEvent[]): void {
+    const columns = contribution.windowColumns;
+    let order: number[] | undefined;
+    if (this.window && sameSet(this.window.columns, columns)) {
+      // Same channels, maybe another column order in this file: map by name.
+      const index = new Map(columns.map((c, i) => [c, i]));
+      const mapping = this.window.columns.map((c) => index.get(c)!);
+      if (mapping.some((j, i) => j !== i)) order = mapping;
+    } else {
+      const previous = this.window;
+      this.window = freshWindow(columns, previous ? previous.generation + 1 : 0);
+      if (previous && (previous.size > 0 || previous.pendingSize > 0)) {
+        events.push({ type: 'window-reset', reason: `channels changed from [${previous.columns.join(', ')}] to [${columns.join(', ')}]` });
+      }
+    }
+    for (const row of contribution.normalRows) {
+      const values = order ? order.map((j) => row.values[j]) : row.values;
+      this.window!.add(values, row.entity);
+    }
+  }
+
+  private changed(): void {
+    this.ver++;
+    this.cached = undefined;
+  }
+
+  toJSON(): BaselineStateJson {
+    const out = jsonRecord<unknown>() as BaselineStateJson;
+    const reserved = jsonRecord<RunningStatsJson>();
+    const entities = jsonRecord<StatsRecord>();
+    for (const { channel, entity, value } of this.stats.entries()) {
+      if (entity !== undefined) {
+        if (!Object.prototype.hasOwnProperty.call(entities, entity)) setOwn(entities, entity, jsonRecord<RunningStatsJson>());
+        setOwn<RunningStatsJson>(entities[entity], channel, value.toJSON());
+      } else if (RESERVED.has(channel)) {
+        setOwn(reserved, channel, value.toJSON());
+      } else {
+        setOwn(out as Record<string, unknown>, channel, value.toJSON());
+      }
+    }
+    out.last_updated = this.lastUpdated ?? this.now().toISOString();
+    out._state = {
+      version: STATE_VERSION,
+      lineage: this.lineageId,
+      sequence: this.seq,
+      ...(Object.keys(entities).length > 0 ? { entities } : {}),
+      ...(Object.keys(reserved).length > 0 ? { reserved_channels: reserved } : {}),
+      ledger: this.ledger.toJSON(),
+      window: this.window ? this.window.toJSON() : null,
+      level_shift: this.shifts.toJSON(),
+    };
+    return out;
+  }
+
+  serialize(): string {
+    return JSON.stringify(this);
+  }
+}
+
+class FrozenSnapshot implements BaselineSnapshot {
+  constructor(
+    private readonly channels: ChannelMap<ChannelBaseline>,
+    readonly window: ReferenceWindowView,
+  ) {}
+
+  lookup(channel: string, entity?: string): ChannelBaseline | undefined {
+    return this.channels.get(channel, entity);
+  }
+}
+
+function summary(s: RunningStats) {
+  return { count: s.count, mean: s.mean, std: s.std };
+}
+
+function loadStats(value: unknown, where: string): RunningStats {
+  try {
+    return RunningStats.from(value, where);
+  } catch (err) {
+    throw new BaselineFormatError((err as Error).message);
+  }
+}
+
+function objectAt(v: unknown, where: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BaselineFormatError(`${where} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((c) => set.has(c));
+}
+
+/** A new empty window whose generation continues the old one's, so a forest cached by generation is never reused for it. */
+function freshWindow(columns: string[], generation: number): ReferenceWindow {
+  const w = new ReferenceWindow(columns);
+  return generation === 0 ? w : ReferenceWindow.fromJSON({ ...w.toJSON(), generation });
+}
+
+function validateOptions(o: BaselineStateOptions): void {
+  if (!(Number.isFinite(o.minCount) && o.minCount >= 0)) throw new RangeError(`minCount must be a number >= 0, got ${o.minCount}`);
+  if (o.halfLife !== undefined && !(Number.isFinite(o.halfLife) && o.halfLife > 0)) {
+    throw new RangeError(`halfLife must be a number > 0 when set, got ${o.halfLife}`);
+  }
+}
+
+function validateSource(source: BatchSource): void {
+  if (!source || typeof source.key !== 'string' || source.key === '' || source.key.includes('\0')) {
+    throw new InvalidContributionError(`source.key must be a non-empty object key, got ${JSON.stringify(source?.key)}`);
+  }
+  if (typeof source.etag !== 'string') throw new InvalidContributionError(`source.etag must be a string for ${source.key}`);
+}
+
+function validateContribution(c: BatchContribution): void {
+  if (!c || !Array.isArray(c.channels) || !Array.isArray(c.normalRows) || !Array.isArray(c.windowColumns)) {
+    throw new InvalidContributionError('contribution must have channels, normalRows and windowColumns arrays');
+  }
+  const seen = new ChannelMap<true>();
+  for (const [i, e] of c.channels.entries()) {
+    if (typeof e.channel !== 'string' || e.channel === '') throw new InvalidContributionError(`channels[${i}].channel must be a non-empty string`);
+    if (e.entity !== undefined && typeof e.entity !== 'string') throw new InvalidContributionError(`channels[${i}].entity must be a string when set`);
+    if (seen.get(e.channel, e.entity)) {
+      throw new InvalidContributionError(`channels[${i}]: "${e.channel}"${e.entity === undefined ? '' : ` of entity "${e.entity}"`} appears twice`);
+    }
+    seen.set(e.channel, e.entity, true);
+    for (const part of ['accepted', 'rejected'] as const) {
+      const s = e[part];
+      if (!(s instanceof RunningStats)) throw new InvalidContributionError(`channels[${i}].${part} must be a RunningStats`);
+      if (![s.count, s.mean, s.m2, s.m3, s.m4].every(Number.isFinite) || s.count < 0 || s.m2 < 0) {
+        throw new InvalidContributionError(`channels[${i}].${part} holds non-finite or negative statistics`);
+      }
+    }
+  }
+  const width = c.windowColumns.length;
+  if (c.normalRows.length > 0) {
+    if (width === 0 || new Set(c.windowColumns).size !== width) {
+      throw new InvalidContributionError('windowColumns must be distinct channel names when normalRows are given');
+    }
+    c.normalRows.forEach((r, i) => {
+      if (!r || r.values?.length !== width) throw new InvalidContributionError(`normalRows[${i}] must hold ${width} values`);
+    });
+  }
+}

@@ -1,0 +1,325 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { BaselineSnapshot } from '../detection/detection.types';
+import { MetricsService } from '../metrics/metrics.service';
+import { ObjectStore } from '../storage/object-store';
+import { BaselineLoadError } from './baseline.errors';
+import { AbsorbResult, BaselineState, BaselineStateJson, BaselineStateOptions, ChannelEntry } from './baseline-state';
+import { BatchContribution, BatchSource } from './batch-contribution';
+import { readFileIfExists, writeFileAtomic } from './local-file';
+
+export const BASELINE_KEY = 'state/baseline.json';
+
+export interface BaselineStatus {
+  /** Where the state was loaded from at start-up. */
+  loadedFrom: 'store' | 'local' | 'empty';
+  sequence: number;
+  absorbed: number;
+  /** Changed since the last successful flush to the store. */
+  dirty: boolean;
+  lastFlushAt?: string;
+  lastFlushError?: string;
+  consecutiveFlushFailures: number;
+}
+
+/**
+ * The baseline while the service runs: loaded once at start-up, held in memory as the authority,
+ * written to the local `baseline.json` after every fold and flushed to `state/baseline.json` in the
+ * store on a schedule and at shutdown.
+ *
+ * Start-up, in order:
+ * - `state/baseline.json` valid: used, unless the local copy is the same history (lineage) with more
+ *   absorbs in it (the process stopped before its last flush): then the local copy is used.
+ * - `state/baseline.json` missing: the local copy if there is one, else an empty baseline.
+ * - `state/baseline.json` corrupt or unreadable: the service says so; it starts from a valid local
+ *   copy (a corrupt object is first copied aside to `state/baseline.corrupt-<time>.json`, then
+ *   replaced at the next flush), and with no valid local copy it refuses to start — it never
+ *   replaces the stored baseline with an empty one. The same holds for a corrupt local copy when the
+ *   store has none.
+ *
+ * Exactly once: `absorb` checks and folds synchronously (JavaScript runs one fold at a time, so
+ * concurrent batches fold one after the other, exactly), then waits for the local write. Writes are
+ * group-committed: while one is in flight, the folds after it share the next write, which starts
+ * only after the previous one finished, so the file never goes backwards.
+ */
+@Injectable()
+export class BaselineService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(BaselineService.name);
+  private state!: BaselineState;
+  private loadedFrom: BaselineStatus['loadedFrom'] = 'empty';
+  /** `state.version` as of the last successful flush (or of a load that matches the store). */
+  private flushedVersion = 0;
+  private flushing?: Promise<boolean>;
+  private lastFlushAt?: Date;
+  private lastFlushError?: string;
+  private flushFailures = 0;
+  /** A corrupt store object to copy aside before the first flush overwrites it. */
+  private corruptToPreserve?: { text: string; key: string };
+  private writeInFlight?: Promise<void>;
+  private writeNext?: Promise<void>;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.load();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.state) return;
+    await this.localWritesSettled();
+    if (this.flushing) await this.flushing;
+    const flushed = await this.flush();
+    if (this.isDirty()) {
+      this.logger.error(`Final flush to ${BASELINE_KEY} failed; the local copy ${this.localPath} holds the latest state and is used at the next start`);
+    } else if (flushed) {
+      this.logger.log(`Baseline flushed to ${BASELINE_KEY} at shutdown (sequence ${this.state.sequence})`);
+    }
+  }
+
+  snapshot(): BaselineSnapshot {
+    return this.state.snapshot();
+  }
+
+  hasAbsorbed(key: string, etag: string): boolean {
+    return this.state.hasAbsorbed(key, etag);
+  }
+
+  /**
+   * Folds one batch in (a duplicate changes nothing) and resolves once the local copy holds it.
+   * Rejects when the local write fails; the fold itself stays in memory and is flushed as usual,
+   * and a retry of the same batch is then a duplicate.
+   */
+  async absorb(source: BatchSource, contribution: BatchContribution): Promise<AbsorbResult> {
+    const result = this.state.absorb(source, contribution);
+    for (const event of result.events) {
+      if (event.type === 'level-shift') {
+        const who = event.entity === undefined ? `"${event.channel}"` : `"${event.channel}" of entity "${event.entity}"`;
+        this.logger.warn(
+          `Level shift on ${who} (batch ${source.key}): re-learned from mean ${fmt(event.before.mean)} std ${fmt(event.before.std)} ` +
+            `(n=${fmt(event.before.count)}) to mean ${fmt(event.after.mean)} std ${fmt(event.after.std)} (n=${fmt(event.after.count)})`,
+        );
+      } else {
+        this.logger.log(`Reference window cleared: ${event.reason}`);
+      }
+    }
+    if (result.status === 'absorbed') await this.persistLocal();
+    return result;
+  }
+
+  /**
+   * Writes the state to `state/baseline.json` when it changed since the last successful flush.
+   * Never throws: a failure is logged, the state stays in memory, the next call retries.
+   * Resolves true when something was written.
+   */
+  flush(): Promise<boolean> {
+    if (this.flushing) return this.flushing;
+    if (!this.isDirty()) return Promise.resolve(false);
+    this.flushing = this.doFlush().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  isDirty(): boolean {
+    return this.state.version !== this.flushedVersion || this.corruptToPreserve !== undefined;
+  }
+
+  status(): BaselineStatus {
+    return {
+      loadedFrom: this.loadedFrom,
+      sequence: this.state.sequence,
+      absorbed: this.state.absorbedCount,
+      dirty: this.isDirty(),
+      ...(this.lastFlushAt ? { lastFlushAt: this.lastFlushAt.toISOString() } : {}),
+      ...(this.lastFlushError ? { lastFlushError: this.lastFlushError } : {}),
+      consecutiveFlushFailures: this.flushFailures,
+    };
+  }
+
+  /** Every channel's statistics and maturity (copies), for the reporting endpoint. */
+  channels(): ChannelEntry[] {
+    return this.state.channels();
+  }
+
+  get minCount(): number {
+    return this.config.baseline.minCount;
+  }
+
+  /** The state in its stored JSON shape (reference fields plus ours). */
+  toJSON(): BaselineStateJson {
+    return this.state.toJSON();
+  }
+
+  private get localPath(): string {
+    return this.config.baseline.localPath;
+  }
+
+  private stateOptions(): BaselineStateOptions {
+    const { minCount, includeAnomalies, halfLife } = this.config.baseline;
+    return { minCount, includeAnomalies, halfLife };
+  }
+
+  private async doFlush(): Promise<boolean> {
+    const version = this.state.version;
+    const text = this.state.serialize();
+    try {
+      if (this.corruptToPreserve) {
+        await this.store.put(this.corruptToPreserve.key, this.corruptToPreserve.text, 'application/json');
+        this.logger.warn(`The corrupt ${BASELINE_KEY} was copied to ${this.corruptToPreserve.key} before being replaced`);
+        this.corruptToPreserve = undefined;
+      }
+      await this.store.put(BASELINE_KEY, text, 'application/json');
+    } catch (err) {
+      this.flushFailures++;
+      this.lastFlushError = message(err);
+      this.metrics?.recordFlush(false);
+      this.logger.error(
+        `Flush of the baseline to ${BASELINE_KEY} failed (${this.flushFailures} in a row; the state stays in memory and ` +
+          `in ${this.localPath}, retrying at the next tick): ${this.lastFlushError}`,
+      );
+      return false;
+    }
+    this.flushedVersion = version;
+    this.flushFailures = 0;
+    this.lastFlushError = undefined;
+    this.lastFlushAt = new Date();
+    this.metrics?.recordFlush(true);
+    this.logger.debug(`Baseline flushed to ${BASELINE_KEY} (sequence ${this.state.sequence}, ${text.length} bytes)`);
+    return true;
+  }
+
+  private persistLocal(): Promise<void> {
+    // A write that has not started yet will serialise the state including this fold.
+    if (this.writeNext) return this.writeNext;
+    if (!this.writeInFlight) return this.startLocalWrite();
+    const next = this.writeInFlight
+      .catch(() => undefined)
+      .then(() => {
+        this.writeNext = undefined;
+        return this.startLocalWrite();
+      });
+    this.writeNext = next;
+    return next;
+  }
+
+  private startLocalWrite(): Promise<void> {
+    const text = this.state.serialize();
+    const write = writeFileAtomic(this.localPath, text)
+      .catch((err: unknown) => {
+        this.logger.error(`Could not write the local baseline copy ${this.localPath}: ${message(err)}`);
+        throw new Error(`Baseline folded in memory but not written to ${this.localPath}: ${message(err)}`);
+      })
+      .finally(() => {
+        if (this.writeInFlight === write) this.writeInFlight = undefined;
+      });
+    this.writeInFlight = write;
+    return write;
+  }
+
+  private async localWritesSettled(): Promise<void> {
+    while (this.writeNext || this.writeInFlight) {
+      await (this.writeNext ?? this.writeInFlight)!.catch(() => undefined);
+    }
+  }
+
+  private async load(): Promise<void> {
+    const options = this.stateOptions();
+    const storeName = `${this.store.location}/${BASELINE_KEY}`;
+
+    let storeText: string | null = null;
+    let fromStore: BaselineState | undefined;
+    let storeProblem: string | undefined;
+    let storeCorrupt = false;
+    try {
+      storeText = await this.store.getText(BASELINE_KEY);
+    } catch (err) {
+      storeProblem = `unreadable (${message(err)})`;
+    }
+    if (storeText !== null) {
+      try {
+        fromStore = BaselineState.parse(storeText, options, storeName);
+      } catch (err) {
+        storeProblem = `corrupt (${message(err)})`;
+        storeCorrupt = true;
+      }
+    }
+
+    let fromLocal: BaselineState | undefined;
+    let localProblem: string | undefined;
+    try {
+      const text = await readFileIfExists(this.localPath);
+      if (text !== null) fromLocal = BaselineState.parse(text, options, this.localPath);
+    } catch (err) {
+      localProblem = message(err);
+    }
+
+    if (storeProblem) {
+      if (!fromLocal) {
+        throw new BaselineLoadError(
+          `Refusing to start: ${storeName} is ${storeProblem}, and there is no valid local copy at ${this.localPath}` +
+            `${localProblem ? ` (${localProblem})` : ' (missing)'}. The stored baseline is left untouched rather than replaced ` +
+            `with an empty one. Fix or restore ${BASELINE_KEY} (or delete it to start from scratch), or put a valid ` +
+            `baseline.json at ${this.localPath}, then start again.`,
+        );
+      }
+      this.logger.error(`${storeName} is ${storeProblem}: starting from the local copy ${this.localPath} (sequence ${fromLocal.sequence})`);
+      if (storeCorrupt && storeText !== null) {
+        this.corruptToPreserve = { text: storeText, key: `state/baseline.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}.json` };
+      }
+      this.use(fromLocal, 'local', false);
+      return;
+    }
+
+    if (fromStore) {
+      if (localProblem) this.logger.warn(`Ignoring the unreadable local copy ${this.localPath} (${localProblem}); it is rewritten after the next batch`);
+      if (fromLocal && fromLocal.lineage === fromStore.lineage && fromLocal.sequence > fromStore.sequence) {
+        this.logger.warn(
+          `The local copy ${this.localPath} is ${fromLocal.sequence - fromStore.sequence} fold(s) ahead of ${storeName} ` +
+            `(the last run stopped before flushing): using it; it is flushed at the next tick`,
+        );
+        this.use(fromLocal, 'local', false);
+        return;
+      }
+      this.logger.log(`Baseline loaded from ${storeName}: ${describe(fromStore)}`);
+      this.use(fromStore, 'store', true);
+      return;
+    }
+
+    if (localProblem) {
+      throw new BaselineLoadError(
+        `Refusing to start: there is no ${storeName} and the local copy ${this.localPath} is unreadable (${localProblem}). ` +
+          `It may be the only copy of the baseline: fix it, or move it away to start from an empty baseline.`,
+      );
+    }
+    if (fromLocal) {
+      this.logger.warn(`No ${storeName} yet: starting from the local copy ${this.localPath} (${describe(fromLocal)}); it is flushed at the next tick`);
+      this.use(fromLocal, 'local', false);
+      return;
+    }
+    this.logger.log(`No baseline in ${storeName} or ${this.localPath}: starting empty`);
+    this.use(BaselineState.empty(options), 'empty', true);
+  }
+
+  private use(state: BaselineState, from: BaselineStatus['loadedFrom'], inStore: boolean): void {
+    this.state = state;
+    this.loadedFrom = from;
+    // Loaded from elsewhere than the store: the store is behind, so the first tick flushes.
+    this.flushedVersion = inStore ? state.version : -1;
+  }
+}
+
+function describe(state: BaselineState): string {
+  const channels = state.channels();
+  const mature = channels.filter((c) => c.mature).length;
+  return `${channels.length} channel(s), ${mature} mature, ${state.absorbedCount} absorbed object(s) remembered, sequence ${state.sequence}`;
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(6);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

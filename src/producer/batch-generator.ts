@@ -1,0 +1,190 @@
+/**
+ * Producer-compatible batches with ground truth, pure and seeded: the same rng state and arguments
+ * always give the same CSV. Shared by `npm run producer` and `npm run evaluate`.
+ *
+ * Profiles (the streams of the evaluation):
+ * - `reference`: the reference producer: temperature ~ N(22, 1.5), humidity ~ N(55, 5),
+ *   pressure ~ N(1013, 3), wind_speed = |N(10, 2.5)|.
+ * - `drift`: as reference, but every channel mean drifts linearly by 0.01 std per batch
+ *   (2 std over 200 batches; temperature and pressure up, humidity and wind down).
+ * - `quiet-fifth`: as reference, but every fifth batch (batchIndex % 5 === 4) has no anomaly.
+ * - `level-shift`: as reference, but from batch `LEVEL_SHIFT_AT` on, the pressure mean is
+ *   `LEVEL_SHIFT_STD` std higher, for good.
+ * - `server`: skewed, bounded, discrete and near-constant server metrics:
+ *   `timestamp,host,cpu_pct,latency_ms,requests,disk_used_pct` with cpu_pct = 100 * Beta(4, 10)
+ *   (bounded 0-100, skewed), latency_ms lognormal (median 120 ms, sigma 0.35), requests ~
+ *   Poisson(20) (repeated values), disk_used_pct near-constant (71.30 plus 0.01 every 2 hours of
+ *   stream time, a reading 0.01 off in 2% of rows). Injected anomalies are bursts: cpu 92-100 %,
+ *   latency x6-x12, requests at 2.2-3x the rate, disk +3 to +6 points.
+ *
+ * Injected anomalies (all profiles): max(1, floor(rows / 20)) distinct rows, one random channel
+ * each. For the Gaussian profiles the value is pushed 5-8 of the channel's std away, random sign,
+ * added to the value drawn (as the reference producer does: its wind_speed anomalies go negative).
+ * `truth[].row` is the 0-based data row (the header is not counted).
+ */
+import {
+  beta,
+  normal,
+  poisson,
+  randomInt,
+  Rng,
+  sampleWithoutReplacement,
+  uniform,
+} from '../detection/seeded-random';
+
+export type BatchProfile = 'reference' | 'drift' | 'quiet-fifth' | 'level-shift' | 'server';
+
+export const BATCH_PROFILES: readonly BatchProfile[] = ['reference', 'drift', 'quiet-fifth', 'level-shift', 'server'];
+
+export const LEVEL_SHIFT_AT = 100;
+export const LEVEL_SHIFT_STD = 6;
+const DRIFT_STD_PER_BATCH = 0.01;
+
+export interface GenerateBatchOptions {
+  rows: number;
+  /** Timestamp of the first row; one row per minute after it. */
+  start: Date;
+  rng: Rng;
+  profile?: BatchProfile;
+  /** Default: true, except the all-normal batches of `quiet-fifth`. */
+  injectAnomalies?: boolean;
+  /** Position of the batch in its stream (drift, level shift, quiet batches, near-constant steps). */
+  batchIndex?: number;
+}
+
+export interface TruthEntry {
+  row: number;
+  channel: string;
+}
+
+export interface GeneratedBatch {
+  csv: string;
+  truth: TruthEntry[];
+  columns: string[];
+}
+
+interface GaussianChannel {
+  name: string;
+  mean: number;
+  std: number;
+  abs?: boolean;
+  /** +1 / -1: direction of the `drift` profile. */
+  drift: number;
+}
+
+const SENSOR_CHANNELS: readonly GaussianChannel[] = [
+  { name: 'temperature', mean: 22, std: 1.5, drift: 1 },
+  { name: 'humidity', mean: 55, std: 5, drift: -1 },
+  { name: 'pressure', mean: 1013, std: 3, drift: 1 },
+  { name: 'wind_speed', mean: 10, std: 2.5, abs: true, drift: -1 },
+];
+
+export const SENSOR_COLUMNS = ['timestamp', ...SENSOR_CHANNELS.map((c) => c.name)];
+export const SERVER_COLUMNS = ['timestamp', 'host', 'cpu_pct', 'latency_ms', 'requests', 'disk_used_pct'];
+
+/** `2026-02-24T00:10:51.000`, UTC, as the reference producer writes it. */
+export function formatTimestamp(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 23);
+}
+
+/** Rounds to 2 decimals and prints without trailing zeros (`11`, `1014.5`), like the reference. */
+export function formatValue(x: number): string {
+  const r = Math.round(x * 100) / 100;
+  return String(Object.is(r, -0) ? 0 : r);
+}
+
+export function anomalyCount(rows: number): number {
+  return rows <= 0 ? 0 : Math.max(1, Math.floor(rows / 20));
+}
+
+export function generateBatch(options: GenerateBatchOptions): GeneratedBatch {
+  const { rows, start, rng } = options;
+  const profile = options.profile ?? 'reference';
+  const batchIndex = options.batchIndex ?? 0;
+  if (!Number.isInteger(rows) || rows < 0) throw new Error(`rows must be a non-negative integer, got ${rows}`);
+  if (!BATCH_PROFILES.includes(profile)) throw new Error(`unknown profile "${profile}"`);
+  const inject = options.injectAnomalies ?? !(profile === 'quiet-fifth' && batchIndex % 5 === 4);
+  return profile === 'server'
+    ? serverBatch(rows, start.getTime(), rng, inject, batchIndex)
+    : sensorBatch(rows, start.getTime(), rng, inject, batchIndex, profile);
+}
+
+function pickAnomalies(rng: Rng, rows: number, channels: number, inject: boolean): Map<number, number> {
+  const chosen = new Map<number, number>();
+  if (!inject || rows === 0) return chosen;
+  const picked = sampleWithoutReplacement(rng, rows, anomalyCount(rows));
+  for (const row of picked) chosen.set(row, randomInt(rng, channels));
+  return chosen;
+}
+
+function sensorBatch(
+  rows: number,
+  startMs: number,
+  rng: Rng,
+  inject: boolean,
+  batchIndex: number,
+  profile: BatchProfile,
+): GeneratedBatch {
+  const lines: string[] = [SENSOR_COLUMNS.join(',')];
+  const values = new Float64Array(SENSOR_CHANNELS.length);
+  const rowsValues: Float64Array[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < SENSOR_CHANNELS.length; c++) {
+      const ch = SENSOR_CHANNELS[c];
+      let mean = ch.mean;
+      if (profile === 'drift') mean += ch.drift * DRIFT_STD_PER_BATCH * ch.std * (batchIndex + r / Math.max(rows, 1));
+      if (profile === 'level-shift' && ch.name === 'pressure' && batchIndex >= LEVEL_SHIFT_AT) {
+        mean += LEVEL_SHIFT_STD * ch.std;
+      }
+      const x = normal(rng, mean, ch.std);
+      values[c] = ch.abs ? Math.abs(x) : x;
+    }
+    rowsValues.push(Float64Array.from(values));
+  }
+  const anomalies = pickAnomalies(rng, rows, SENSOR_CHANNELS.length, inject);
+  const truth: TruthEntry[] = [];
+  for (const [row, c] of [...anomalies.entries()].sort((a, b) => a[0] - b[0])) {
+    const ch = SENSOR_CHANNELS[c];
+    const sign = rng() < 0.5 ? -1 : 1;
+    rowsValues[row][c] += sign * uniform(rng, 5, 8) * ch.std;
+    truth.push({ row, channel: ch.name });
+  }
+  for (let r = 0; r < rows; r++) {
+    const v = rowsValues[r];
+    lines.push(`${formatTimestamp(startMs + r * 60_000)},${formatValue(v[0])},${formatValue(v[1])},${formatValue(v[2])},${formatValue(v[3])}`);
+  }
+  return { csv: lines.join('\n') + '\n', truth, columns: [...SENSOR_COLUMNS] };
+}
+
+const SERVER_CHANNELS = ['cpu_pct', 'latency_ms', 'requests', 'disk_used_pct'] as const;
+
+function serverBatch(rows: number, startMs: number, rng: Rng, inject: boolean, batchIndex: number): GeneratedBatch {
+  const lines: string[] = [SERVER_COLUMNS.join(',')];
+  const data: number[][] = [];
+  for (let r = 0; r < rows; r++) {
+    const minute = batchIndex * rows + r;
+    const cpu = 100 * beta(rng, 4, 10);
+    const latency = 120 * Math.exp(normal(rng, 0, 0.35));
+    const requests = poisson(rng, 20);
+    let disk = 71.3 + 0.01 * Math.floor(minute / 120);
+    if (rng() < 0.02) disk += rng() < 0.5 ? -0.01 : 0.01;
+    data.push([cpu, latency, requests, disk]);
+  }
+  const anomalies = pickAnomalies(rng, rows, SERVER_CHANNELS.length, inject);
+  const truth: TruthEntry[] = [];
+  for (const [row, c] of [...anomalies.entries()].sort((a, b) => a[0] - b[0])) {
+    const v = data[row];
+    if (c === 0) v[0] = uniform(rng, 92, 100);
+    else if (c === 1) v[1] *= uniform(rng, 6, 12);
+    else if (c === 2) v[2] = poisson(rng, 20 * uniform(rng, 2.2, 3));
+    else v[3] += uniform(rng, 3, 6);
+    truth.push({ row, channel: SERVER_CHANNELS[c] });
+  }
+  for (let r = 0; r < rows; r++) {
+    const v = data[r];
+    lines.push(
+      `${formatTimestamp(startMs + r * 60_000)},web-01,${formatValue(Math.min(100, v[0]))},${formatValue(v[1])},${v[2]},${formatValue(v[3])}`,
+    );
+  }
+  return { csv: lines.join('\n') + '\n', truth, columns: [...SERVER_COLUMNS] };
+}
