@@ -96,7 +96,7 @@ export async function run(): Promise<object> {
       const started = performance.now();
       const moduleRef = await Test.createTestingModule({
         imports: [
-          ConfigModule.forRoot(AppConfig.forTest({ BUCKET_NAME: 'bench', S3_ENDPOINT: server.endpoint })),
+          ConfigModule.forRoot(AppConfig.forTest({ BUCKET_NAME: 'bench', S3_ENDPOINT: server.endpoint, BASELINE_LOCAL_PATH: path.join(dir, 'baseline.json') })),
           ScheduleModule.forRoot(),
           StorageModule,
           ReportingModule,
@@ -114,7 +114,7 @@ export async function run(): Promise<object> {
     const indexHeapMiB = heapMiB() - heapBefore;
     const startupSeconds = await boot();
 
-    const base = await app.getUrl();
+    const base = await app!.getUrl();
     const summary = await timeRequests(base, '/anomalies/summary');
     const recent = await timeRequests(base, '/anomalies/recent?limit=50');
     const recentMax = await timeRequests(base, '/anomalies/recent?limit=1000');

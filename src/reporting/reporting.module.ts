@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
+import { BaselineModule } from '../baseline/baseline.module';
+import { BaselineController } from './baseline.controller';
 import { AnomaliesController } from './anomalies.controller';
 import { BatchesController } from './batches.controller';
 import { ReportingIndexService } from './reporting-index.service';
 import { ReportingRefreshTask } from './reporting-refresh.task';
 
 @Module({
-  controllers: [AnomaliesController, BatchesController],
+  imports: [BaselineModule],
+  controllers: [AnomaliesController, BatchesController, BaselineController],
   providers: [ReportingIndexService, ReportingRefreshTask],
   exports: [ReportingIndexService],
 })

@@ -1,7 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ScheduleModule } from '@nestjs/schedule';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
 import { configureApp } from '../../src/app.setup';
@@ -40,6 +41,8 @@ describe('reporting endpoints against the S3 test server', () => {
   let server: S3TestServer;
   let app: INestApplication;
   let store: ObjectStore;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'reporting-'));
+  const localBaseline = path.join(tmp, 'baseline.json');
   const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
@@ -48,13 +51,14 @@ describe('reporting endpoints against the S3 test server', () => {
   afterAll(async () => {
     await app?.close();
     await server.stop();
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   async function boot(): Promise<void> {
     await app?.close();
     const moduleRef = await Test.createTestingModule({
       imports: [
-        ConfigModule.forRoot(AppConfig.forTest({ BUCKET_NAME: 'reporting', S3_ENDPOINT: server.endpoint })),
+        ConfigModule.forRoot(AppConfig.forTest({ BUCKET_NAME: 'reporting', S3_ENDPOINT: server.endpoint, BASELINE_LOCAL_PATH: localBaseline })),
         ScheduleModule.forRoot(),
         StorageModule,
         ReportingModule,
@@ -142,6 +146,20 @@ describe('reporting endpoints against the S3 test server', () => {
     expect(after.most_recent).toEqual(before.most_recent);
   });
 
+  it("serves /baseline/current from the reference app's baseline.json", async () => {
+    await store.put('state/baseline.json', fixture('baseline.json'));
+    rmSync(localBaseline, { force: true });
+    await boot();
+    const res = await http().get('/baseline/current').expect(200);
+    expect(res.body).toMatchObject({ last_updated: '2026-02-24T00:11:02.118412', z_threshold: 3, min_count: 30 });
+    expect(res.body.channels).toEqual({
+      temperature: { observations: 104, mean: 22, std: 1.5, baseline_mature: true },
+      humidity: { observations: 104, mean: 55, std: 5, baseline_mature: true },
+      pressure: { observations: 104, mean: 1013, std: 3, baseline_mature: true },
+      wind_speed: { observations: 104, mean: 10, std: 2.5, baseline_mature: true },
+    });
+  });
+
   it.each(['0', '1001', '-1', '1.5', 'abc', ''])('refuses limit=%p with a 400 that says what is allowed', async (limit) => {
     const res = await http().get(`/anomalies/recent?limit=${limit}`).expect(400);
     expect(JSON.stringify(res.body.message)).toMatch(/limit must be an integer from 1 to 1000/);
@@ -157,7 +175,9 @@ describe('reporting endpoints against the S3 test server', () => {
   it('answers 503 with a JSON error when storage is down, never a 200', async () => {
     await server.stop();
     try {
-      await boot(); // the index cannot be built: requests must not pretend nothing was processed
+      // The baseline starts from its local copy; the index cannot be built: requests must not pretend nothing was processed.
+      writeFileSync(localBaseline, fixture('baseline.json'));
+      await boot();
       const res = await http().get('/anomalies/summary').expect(503);
       expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
       expect(res.body.message).toMatch(/Storage \w+ failed/);

@@ -1,0 +1,37 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { BaselineService } from '../baseline/baseline.service';
+import { AppConfig } from '../config/app-config';
+import { BaselineCurrentDto, ChannelBaselineDto } from './dto/baseline-current.dto';
+
+const round4 = (x: number) => Math.round(x * 10000) / 10000;
+
+@ApiTags('baseline')
+@Controller('baseline')
+@ApiExtraModels(ChannelBaselineDto)
+export class BaselineController {
+  constructor(
+    private readonly baseline: BaselineService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get('current')
+  @ApiOperation({ summary: 'The learned per-channel baseline, from memory (not read from S3 per request)' })
+  @ApiOkResponse({ type: BaselineCurrentDto })
+  current(): BaselineCurrentDto {
+    const channels: Record<string, ChannelBaselineDto> = {};
+    const entities: Record<string, Record<string, ChannelBaselineDto>> = {};
+    for (const { channel, entity, stats, mature } of this.baseline.channels()) {
+      const dto = { observations: round4(stats.count), mean: round4(stats.mean), std: round4(stats.std), baseline_mature: mature };
+      if (entity === undefined) channels[channel] = dto;
+      else (entities[entity] ??= {})[channel] = dto;
+    }
+    return {
+      last_updated: (this.baseline.toJSON().last_updated as string | undefined) ?? null,
+      channels,
+      ...(Object.keys(entities).length ? { entities } : {}),
+      z_threshold: this.config.detection.zThreshold,
+      min_count: this.config.baseline.minCount,
+    };
+  }
+}
