@@ -1,7 +1,6 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -143,7 +142,8 @@ export class S3Store extends ObjectStore {
 
   async ping(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      // The instance role may list only the raw/, processed/ and state/ prefixes, so no HeadBucket.
+      await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: 'state/', MaxKeys: 1 }));
     } catch (err) {
       throw new StorageError('ping', this.bucket, err);
     }
