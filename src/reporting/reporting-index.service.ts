@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { ProcessingService } from '../processing/processing.service';
 import { ObjectStore } from '../storage/object-store';
 import { AnomalyRow, readAnomalyRows, readScoredSeries, ScoredSeries } from './scored-csv.reader';
 import { BatchSummary, IndexEntry, loadSavedIndex, saveIndex, SummaryIndex, summaryProblem } from './summary-index';
@@ -43,7 +44,13 @@ export class ReportingIndexService implements OnApplicationBootstrap {
   private savedLoaded = false;
   private unsaved = false;
 
-  constructor(private readonly store: ObjectStore) {}
+  constructor(
+    private readonly store: ObjectStore,
+    @Optional() processing?: ProcessingService,
+  ) {
+    // Batches this instance scores are indexed as they finish; the refresh picks up other writers'.
+    processing?.onBatchProcessed((summaryKey, summary) => this.record(summaryKey, summary as unknown as BatchSummary));
+  }
 
   onApplicationBootstrap(): void {
     // Not awaited: a large bucket must not hold up start-up (SNS confirmations, /health).

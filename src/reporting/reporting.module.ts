@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BaselineModule } from '../baseline/baseline.module';
+import { ProcessingModule } from '../processing/processing.module';
 import { BaselineController } from './baseline.controller';
 import { AnomaliesController } from './anomalies.controller';
 import { BatchesController } from './batches.controller';
@@ -7,7 +8,7 @@ import { ReportingIndexService } from './reporting-index.service';
 import { ReportingRefreshTask } from './reporting-refresh.task';
 
 @Module({
-  imports: [BaselineModule],
+  imports: [BaselineModule, ProcessingModule],
   controllers: [AnomaliesController, BatchesController, BaselineController],
   providers: [ReportingIndexService, ReportingRefreshTask],
   exports: [ReportingIndexService],

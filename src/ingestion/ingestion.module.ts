@@ -1,0 +1,56 @@
+import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { BatchSink } from './batch-sink';
+import { LocalRawWatcher, LocalRawWatcherOptions } from './local-raw.watcher';
+import { NotifyController } from './notify.controller';
+import { NotifyService } from './notify.service';
+import { SigningCertCache } from './signing-cert.cache';
+import { SnsSignatureVerifier } from './sns-signature.verifier';
+import { SnsUrlPolicy } from './sns-url.policy';
+import { SubscriptionConfirmer } from './subscription.confirmer';
+
+export interface IngestionModuleOptions {
+  /** Modules that provide the sink (e.g. ProcessingModule). */
+  imports?: ModuleMetadata['imports'];
+  /** What BatchSink resolves to: an existing provider (the processing service) or a value (tests). */
+  sink: { useExisting: Type<unknown> } | { useValue: BatchSink };
+}
+
+/**
+ * SNS ingestion (POST /notify) and, in local mode, the raw/ directory watcher. Both hand objects to
+ * a BatchSink, which the caller binds: `IngestionModule.register({ imports: [ProcessingModule],
+ * sink: { useExisting: ProcessingService } })`.
+ */
+@Module({})
+export class IngestionModule {
+  static register(options: IngestionModuleOptions): DynamicModule {
+    return {
+      module: IngestionModule,
+      imports: options.imports ?? [],
+      controllers: [NotifyController],
+      providers: [
+        { provide: BatchSink, ...options.sink },
+        {
+          provide: SnsUrlPolicy,
+          useFactory: (config: AppConfig) => new SnsUrlPolicy(config.ingestion.trustedCertUrlPrefixes),
+          inject: [AppConfig],
+        },
+        { provide: SigningCertCache, useFactory: () => new SigningCertCache() },
+        {
+          provide: SnsSignatureVerifier,
+          useFactory: (policy: SnsUrlPolicy, certs: SigningCertCache) => new SnsSignatureVerifier({ policy, certs }),
+          inject: [SnsUrlPolicy, SigningCertCache],
+        },
+        {
+          provide: SubscriptionConfirmer,
+          useFactory: (policy: SnsUrlPolicy) => new SubscriptionConfirmer(policy),
+          inject: [SnsUrlPolicy],
+        },
+        NotifyService,
+        LocalRawWatcherOptions,
+        LocalRawWatcher,
+      ],
+      exports: [NotifyService, LocalRawWatcher],
+    };
+  }
+}

@@ -1,0 +1,175 @@
+import { BatchJob, BatchQueue, BatchQueueHandlers, QueueFullError } from './batch-queue';
+
+class Transient extends Error {}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function makeQueue(handlers: Partial<BatchQueueHandlers>, options: Partial<ConstructorParameters<typeof BatchQueue>[1]> = {}) {
+  const failures: { job: BatchJob; err: unknown; attempts: number }[] = [];
+  const queue = new BatchQueue(
+    {
+      run: async () => undefined,
+      isRetryable: (err) => err instanceof Transient,
+      onFailure: async (job, err, attempts) => {
+        failures.push({ job, err, attempts });
+      },
+      ...handlers,
+    },
+    { concurrency: 2, maxAttempts: 3, retryBaseDelayMs: 1, retryMaxDelayMs: 4, maxQueued: 1000, ...options },
+  );
+  return { queue, failures };
+}
+
+const job = (key: string, etag?: string): BatchJob => ({ key, etag, source: 'sns' });
+
+describe('BatchQueue', () => {
+  it('never runs more than `concurrency` jobs at once, and runs them all', async () => {
+    let active = 0;
+    let peak = 0;
+    const done: string[] = [];
+    const { queue } = makeQueue(
+      {
+        run: async (j) => {
+          active++;
+          peak = Math.max(peak, active);
+          await new Promise((r) => setImmediate(r));
+          await new Promise((r) => setImmediate(r));
+          active--;
+          done.push(j.key);
+        },
+      },
+      { concurrency: 3 },
+    );
+    for (let i = 0; i < 20; i++) expect(queue.enqueue(job(`raw/${i}.csv`))).toBe('queued');
+    expect(queue.counters.running).toBe(3);
+    await queue.idle();
+    expect(peak).toBe(3);
+    expect(done).toHaveLength(20);
+    expect(queue.counters).toEqual({ queued: 0, running: 0, processed: 20, failed: 0, retries: 0 });
+  });
+
+  it('treats a key already queued or running as a duplicate', async () => {
+    const gate = deferred();
+    const runs: string[] = [];
+    const { queue } = makeQueue(
+      {
+        run: async (j) => {
+          runs.push(`${j.key}@${j.etag}`);
+          await gate.promise;
+        },
+      },
+      { concurrency: 1 },
+    );
+    expect(queue.enqueue(job('raw/a.csv', 'e1'))).toBe('queued'); // starts running
+    expect(queue.enqueue(job('raw/b.csv', 'e1'))).toBe('queued'); // waits
+    expect(queue.enqueue(job('raw/a.csv', 'e1'))).toBe('duplicate');
+    expect(queue.enqueue(job('raw/a.csv'))).toBe('duplicate');
+    expect(queue.enqueue(job('raw/b.csv', 'e1'))).toBe('duplicate');
+    expect(queue.enqueue(job('raw/b.csv', 'e2'))).toBe('duplicate'); // not started: one run, newest ETag
+    gate.resolve();
+    await queue.idle();
+    expect(runs).toEqual(['raw/a.csv@e1', 'raw/b.csv@e2']);
+    expect(queue.enqueue(job('raw/a.csv', 'e1'))).toBe('queued'); // done: the caller decides (ledger)
+    await queue.idle();
+  });
+
+  it('runs a key again when a new version is announced while it runs', async () => {
+    const gate = deferred();
+    const runs: string[] = [];
+    const { queue } = makeQueue({
+      run: async (j) => {
+        runs.push(j.etag!);
+        await gate.promise;
+      },
+    });
+    queue.enqueue(job('raw/a.csv', 'v1'));
+    expect(queue.enqueue(job('raw/a.csv', 'v2'))).toBe('queued');
+    expect(queue.enqueue(job('raw/a.csv', 'v3'))).toBe('duplicate');
+    gate.resolve();
+    await queue.idle();
+    expect(runs).toEqual(['v1', 'v2']);
+  });
+
+  it('retries transient failures with growing delays, then succeeds', async () => {
+    let calls = 0;
+    const attempts: number[] = [];
+    const delays: number[] = [];
+    const { queue, failures } = makeQueue(
+      {
+        run: async (_j, attempt) => {
+          attempts.push(attempt);
+          if (++calls < 3) throw new Transient('storage hiccup');
+        },
+        onRetry: (_j, _e, _a, delay) => delays.push(delay),
+      },
+      { maxAttempts: 5, retryBaseDelayMs: 2, retryMaxDelayMs: 1000 },
+    );
+    queue.enqueue(job('raw/a.csv'));
+    expect(queue.enqueue(job('raw/a.csv'))).toBe('duplicate');
+    await queue.idle();
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(delays).toEqual([2, 4]);
+    expect(failures).toEqual([]);
+    expect(queue.counters).toMatchObject({ processed: 1, failed: 0, retries: 2 });
+  });
+
+  it('gives up after maxAttempts and reports the job once', async () => {
+    const { queue, failures } = makeQueue({
+      run: async () => {
+        throw new Transient('still down');
+      },
+    });
+    queue.enqueue(job('raw/a.csv'));
+    await queue.idle();
+    expect(failures).toHaveLength(1);
+    expect(failures[0].attempts).toBe(3);
+    expect((failures[0].err as Error).message).toBe('still down');
+    expect(queue.counters).toMatchObject({ processed: 0, failed: 1, retries: 2 });
+  });
+
+  it('does not retry failures that are not transient', async () => {
+    let calls = 0;
+    const { queue, failures } = makeQueue({
+      run: async () => {
+        calls++;
+        throw new Error('bad input');
+      },
+    });
+    queue.enqueue(job('raw/a.csv'));
+    await queue.idle();
+    expect(calls).toBe(1);
+    expect(failures.map((f) => f.attempts)).toEqual([1]);
+  });
+
+  it('survives an onFailure that throws', async () => {
+    const { queue } = makeQueue({
+      run: async () => {
+        throw new Error('x');
+      },
+      onFailure: async () => {
+        throw new Error('cannot even write error.json');
+      },
+    });
+    queue.enqueue(job('raw/a.csv'));
+    await queue.idle();
+    expect(queue.counters.failed).toBe(1);
+  });
+
+  it('refuses jobs beyond maxQueued, and everything once closed', async () => {
+    const gate = deferred();
+    const { queue } = makeQueue({ run: () => gate.promise }, { concurrency: 1, maxQueued: 2 });
+    queue.enqueue(job('raw/1.csv'));
+    queue.enqueue(job('raw/2.csv'));
+    queue.enqueue(job('raw/3.csv'));
+    expect(() => queue.enqueue(job('raw/4.csv'))).toThrow(QueueFullError);
+    queue.close();
+    expect(() => queue.enqueue(job('raw/5.csv'))).toThrow(/shutting down/);
+    gate.resolve();
+    await queue.idle();
+    expect(queue.counters).toMatchObject({ queued: 0, running: 0, processed: 1 });
+  });
+});

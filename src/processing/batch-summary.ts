@@ -1,0 +1,88 @@
+import { BaselineSnapshot } from '../detection/detection.types';
+import { ScoringOutcome } from './csv-scorer';
+
+/**
+ * `processed/<name>_summary.json`. The reference's fields first, same names and meaning, then ours.
+ * `baseline_observation_counts` is, as in the reference, the baseline's count per channel after this
+ * batch was folded in (summed over the batch's entities with ENTITY_COLUMN); `baseline_mature` is
+ * whether the baseline the batch was scored against was mature. `anomaly_rate` has 4 decimals, as
+ * the reference writes it.
+ */
+export interface BatchSummary {
+  source_key: string;
+  output_key: string;
+  processed_at: string;
+  total_rows: number;
+  anomaly_count: number;
+  anomaly_rate: number;
+  baseline_observation_counts: Record<string, number>;
+  etag: string | null;
+  channels: string[];
+  entity_column: string | null;
+  excluded_columns: { column: string; reason: string }[];
+  unscorable_rows: number;
+  /** Rows where the channel's value counted toward the row's anomaly (it is kept out of the baseline). */
+  channel_anomaly_counts: Record<string, number>;
+  /** Rows with `<ch>_zscore_flag` True (the reference's rule, |z| > Z_THRESHOLD on a mature channel). */
+  zscore_flag_counts: Record<string, number>;
+  isolation_flag_count: number;
+  missing_values: Record<string, number>;
+  /** Per channel: were there at least BASELINE_MIN_COUNT observations before this batch. */
+  baseline_mature: Record<string, boolean>;
+  /** Values the detector accepted per channel (the baseline decides whether it folds flagged ones too). */
+  accepted_values: Record<string, number>;
+  bytes_in: number;
+  bytes_out: number;
+  duration_ms: number;
+}
+
+export interface SummaryContext {
+  sourceKey: string;
+  outputKey: string;
+  etag?: string;
+  entityColumn?: string;
+  minCount: number;
+  processedAt: Date;
+  durationMs: number;
+}
+
+export function buildSummary(
+  outcome: ScoringOutcome,
+  snapshot: BaselineSnapshot,
+  ctx: SummaryContext,
+  after: BaselineSnapshot = snapshot,
+): BatchSummary {
+  const channels = outcome.inference.channels;
+  const perChannel = <T>(f: (ch: string, c: number) => T): Record<string, T> => {
+    const out: Record<string, T> = Object.create(null);
+    channels.forEach((ch, c) => (out[ch] = f(ch, c)));
+    return { ...out };
+  };
+  const entities = ctx.entityColumn ? outcome.entities : [undefined];
+  const countAfter = (ch: string) => entities.reduce<number>((sum, e) => sum + (after.lookup(ch, e)?.count ?? 0), 0);
+  return {
+    source_key: ctx.sourceKey,
+    output_key: ctx.outputKey,
+    processed_at: ctx.processedAt.toISOString(),
+    total_rows: outcome.totalRows,
+    anomaly_count: outcome.anomalyCount,
+    anomaly_rate: outcome.totalRows > 0 ? Math.round((outcome.anomalyCount / outcome.totalRows) * 10000) / 10000 : 0,
+    baseline_observation_counts: perChannel((ch) => countAfter(ch)),
+    etag: ctx.etag ?? null,
+    channels: [...channels],
+    entity_column: ctx.entityColumn ?? null,
+    excluded_columns: outcome.inference.excluded.map((e) => ({ column: e.column, reason: e.reason })),
+    unscorable_rows: outcome.unscorableRows,
+    channel_anomaly_counts: perChannel((_, c) => outcome.channelAnomalyCounts[c]),
+    zscore_flag_counts: perChannel((_, c) => outcome.zscoreFlagCounts[c]),
+    isolation_flag_count: outcome.isolationFlagCount,
+    missing_values: perChannel((_, c) => outcome.missingValues[c]),
+    baseline_mature: perChannel((ch) =>
+      entities.every((e) => (snapshot.lookup(ch, e)?.count ?? 0) >= ctx.minCount),
+    ),
+    accepted_values: perChannel((_, c) => outcome.acceptedValues[c]),
+    bytes_in: outcome.bytesRead,
+    bytes_out: outcome.bytesWritten,
+    duration_ms: ctx.durationMs,
+  };
+}

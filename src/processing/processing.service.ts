@@ -1,0 +1,279 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
+import { BaselineService } from '../baseline/baseline.service';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { InvalidKeyError, ObjectStore } from '../storage/object-store';
+import { BadInputError } from './bad-input.error';
+import { errorReport, writeErrorReport } from './batch-error-report';
+import { batchKeys, isRawBatchKey, PROCESSED_PREFIX } from './batch-keys';
+import { PipelineSettings, processBatch, SourceMissingError } from './batch-pipeline';
+import { BatchJob, BatchQueue, EnqueueResult, QueueCounters } from './batch-queue';
+import { BatchSummary } from './batch-summary';
+import { ScoringProgress } from './csv-scorer';
+import { ProcessingTuning } from './processing.tuning';
+
+export interface ProcessingCounters extends QueueCounters {
+  /** Jobs that found their object already absorbed and its outputs present. */
+  skipped: number;
+}
+
+/** Told of every batch this instance finished (its summary is written), e.g. to update an index. */
+export type BatchProcessedListener = (summaryKey: string, summary: BatchSummary) => void;
+
+export interface CatchUpResult {
+  /** Raw batches listed. */
+  found: number;
+  /** Of those, newly queued (no summary and no error report yet). */
+  queued: number;
+}
+
+/** Running jobs get this long to finish at shutdown, before the baseline's final flush. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
+/**
+ * The batch queue of the service. Per job, in this order: skip if the baseline already absorbed
+ * this version of the object (unless its outputs went missing: then rewrite them, absorbing
+ * nothing), take a snapshot of the baseline, score and write `processed/<name>.csv`, fold the batch
+ * into the baseline, and write `_summary.json` last. A crash anywhere before the summary leaves the
+ * batch without one, so the catch-up scan queues it again: a batch never folded is processed in
+ * full, one already folded (ledger) gets its outputs rewritten without a second fold.
+ *
+ * Failures: bad input is recorded at once in `processed/<name>_error.json`; anything else (storage)
+ * is retried with exponential backoff and recorded after PROCESS_MAX_ATTEMPTS. If even that write
+ * fails, the error is logged and the next catch-up scan, which queues every raw batch with neither a
+ * summary nor an error report, brings the batch back.
+ */
+@Injectable()
+export class ProcessingService implements OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ProcessingService.name);
+  private readonly queue: BatchQueue;
+  private readonly settings: PipelineSettings;
+  private skipped = 0;
+  private readonly listeners: BatchProcessedListener[] = [];
+  private scan: Promise<CatchUpResult> | null = null;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly config: AppConfig,
+    private readonly baseline: BaselineService,
+    private readonly tuning: ProcessingTuning,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {
+    const { detection } = config;
+    this.settings = {
+      detection: {
+        zThreshold: detection.zThreshold,
+        minCount: config.baseline.minCount,
+        trees: detection.trees,
+        seed: detection.seed,
+      },
+      channels: detection.channels,
+      entityColumn: detection.entityColumn,
+      minCount: config.baseline.minCount,
+    };
+    this.queue = new BatchQueue(
+      {
+        run: (job) => this.timed(job),
+        isRetryable: (err) => !(err instanceof BadInputError || err instanceof InvalidKeyError),
+        onFailure: (job, err, attempts) => this.recordFailure(job, err, attempts),
+        onRetry: (job, err, attempt, delayMs) =>
+          this.logger.warn(`${job.key}: attempt ${attempt} failed (${message(err)}); retrying in ${delayMs} ms`),
+      },
+      {
+        concurrency: config.processing.concurrency,
+        maxAttempts: config.processing.maxAttempts,
+        retryBaseDelayMs: tuning.retryBaseDelayMs,
+        retryMaxDelayMs: tuning.retryMaxDelayMs,
+        maxQueued: tuning.maxQueued,
+      },
+    );
+  }
+
+  /**
+   * Takes a raw batch for processing. `ignored` for keys outside the raw prefix/suffix; `duplicate`
+   * when the key is already waiting or running. Throws QueueFullError when it cannot take the job
+   * (too many waiting, shutting down), so the announcer can try again later. Cheap and synchronous.
+   */
+  enqueue(job: BatchJob): EnqueueResult {
+    const { rawPrefix, rawSuffix } = this.config.ingestion;
+    if (!isRawBatchKey(job.key, rawPrefix, rawSuffix)) {
+      this.logger.debug(`Ignoring ${job.key}: not a ${rawPrefix}*${rawSuffix} key`);
+      return 'ignored';
+    }
+    const result = this.queue.enqueue(job);
+    if (result === 'queued') this.logger.debug(`Queued ${job.key} (${job.source})`);
+    this.updateDepth();
+    return result;
+  }
+
+  onBatchProcessed(listener: BatchProcessedListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Resolves when nothing is queued, waiting for a retry, or running. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  get counters(): ProcessingCounters {
+    return { ...this.queue.counters, skipped: this.skipped };
+  }
+
+  /**
+   * Catch-up: lists raw/ and queues every batch that has neither `processed/<name>_summary.json`
+   * nor `_error.json`. Concurrent calls share one scan. To retry a batch that failed for good,
+   * delete its error report (or upload the file again).
+   */
+  scanRaw(): Promise<CatchUpResult> {
+    this.scan ??= this.doScan().finally(() => (this.scan = null));
+    return this.scan;
+  }
+
+  private async doScan(): Promise<CatchUpResult> {
+    const { rawPrefix, rawSuffix } = this.config.ingestion;
+    const done = new Set<string>();
+    for await (const obj of this.store.list(PROCESSED_PREFIX)) {
+      const m = /^(.*)_(summary|error)\.json$/.exec(obj.key.slice(PROCESSED_PREFIX.length));
+      if (m) done.add(m[1]);
+    }
+    let found = 0;
+    let queued = 0;
+    for await (const obj of this.store.list(rawPrefix)) {
+      if (!isRawBatchKey(obj.key, rawPrefix, rawSuffix)) continue;
+      found++;
+      if (done.has(batchKeys(obj.key, rawPrefix, rawSuffix).name)) continue;
+      if (this.enqueue({ key: obj.key, etag: obj.etag, source: 'catch-up' }) === 'queued') queued++;
+    }
+    if (queued > 0) this.logger.log(`Catch-up: ${queued} of ${found} raw batches had no output yet; queued`);
+    return { found, queued };
+  }
+
+  onModuleDestroy(): void {
+    this.queue.close();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // Let running batches finish (and fold into the baseline) before its final flush.
+    const { running } = this.queue.counters;
+    if (running === 0) return;
+    this.logger.log(`Waiting for ${running} running batch(es) to finish`);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.queue.idle(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async timed(job: BatchJob): Promise<void> {
+    const started = performance.now();
+    try {
+      if (await this.run(job)) this.metrics?.batchDuration.observe((performance.now() - started) / 1000);
+    } finally {
+      // The job still counts as running here; it leaves the queue right after.
+      this.updateDepth(-1);
+    }
+  }
+
+  private updateDepth(adjust = 0): void {
+    const { queued, running } = this.queue.counters;
+    this.metrics?.queueDepth.set(Math.max(0, queued + running + adjust));
+  }
+
+  /** Processes one job; false when there was nothing to do. */
+  private async run(job: BatchJob): Promise<boolean> {
+    const { rawPrefix, rawSuffix } = this.config.ingestion;
+    const keys = batchKeys(job.key, rawPrefix, rawSuffix);
+    const info = await this.store.head(job.key);
+    if (info === null) {
+      this.logger.warn(`${job.key}: no such object (deleted after it was announced?); nothing to do`);
+      return false;
+    }
+    const absorbed = this.baseline.hasAbsorbed(job.key, info.etag);
+    if (absorbed) {
+      if ((await this.store.head(keys.summary)) !== null) {
+        this.skipped++;
+        this.logger.debug(`${job.key}: this version is already processed and absorbed; skipped`);
+        return false;
+      }
+      this.logger.warn(`${job.key}: already absorbed but ${keys.summary} is missing; rewriting the outputs only`);
+    }
+    const snapshot = this.baseline.snapshot();
+    let result;
+    try {
+      result = await processBatch(
+        this.store,
+        { keys, etag: info.etag },
+        snapshot,
+        this.settings,
+        this.progress(job.key, info.size),
+        async (contribution) => {
+          if (!absorbed) {
+            const folded = await this.baseline.absorb({ key: job.key, etag: info.etag }, contribution);
+            for (const event of folded.events) this.logger.log(`Baseline: ${JSON.stringify(event)}`);
+          }
+          return this.baseline.snapshot();
+        },
+      );
+    } catch (err) {
+      if (err instanceof SourceMissingError) {
+        this.logger.warn(`${job.key}: no such object (deleted while queued?); nothing to do`);
+        return false;
+      }
+      throw err;
+    }
+    const { summary, outcome } = result;
+    if (this.metrics) {
+      this.metrics.batchesProcessed.inc();
+      this.metrics.rowsScored.inc(summary.total_rows);
+      for (const [channel, n] of Object.entries(summary.channel_anomaly_counts)) {
+        if (n > 0) this.metrics.anomaliesFlagged.inc({ channel }, n);
+      }
+      if (outcome.isolationOnlyCount > 0) this.metrics.anomaliesFlagged.inc({ channel: 'isolation' }, outcome.isolationOnlyCount);
+    }
+    this.logger.log(
+      `${job.key}: ${summary.total_rows} rows, ${summary.anomaly_count} anomalies` +
+        (summary.unscorable_rows ? `, ${summary.unscorable_rows} unscorable` : '') +
+        ` -> ${summary.output_key} (${summary.duration_ms} ms)`,
+    );
+    for (const listener of this.listeners) listener(keys.summary, summary);
+    return true;
+  }
+
+  private async recordFailure(job: BatchJob, err: unknown, attempts: number): Promise<void> {
+    const { rawPrefix, rawSuffix } = this.config.ingestion;
+    const keys = batchKeys(job.key, rawPrefix, rawSuffix);
+    const report = errorReport(keys, err, attempts, job.etag);
+    this.metrics?.batchesFailed.inc({ reason: report.kind });
+    if (report.kind === 'bad-input') {
+      this.logger.warn(`${job.key}: rejected, ${report.line ? `line ${report.line}: ` : ''}${report.error} -> ${keys.error}`);
+    } else {
+      this.logger.error(`${job.key}: failed after ${attempts} attempt(s): ${report.error} -> ${keys.error}`);
+    }
+    try {
+      await writeErrorReport(this.store, keys, report);
+    } catch (writeErr) {
+      this.logger.error(
+        `${job.key}: could not write ${keys.error} (${message(writeErr)}); the next catch-up scan will queue it again`,
+      );
+    }
+  }
+
+  /** Logs progress every 10 % of a big file. */
+  private progress(key: string, size: number): ((p: ScoringProgress) => void) | undefined {
+    if (size < this.tuning.progressLogMinBytes) return undefined;
+    const started = performance.now();
+    let next = 10;
+    return ({ bytesRead, rows }) => {
+      const pct = Math.floor((bytesRead / size) * 100);
+      if (pct < next || pct >= 100) return;
+      next = Math.floor(pct / 10) * 10 + 10;
+      const seconds = (performance.now() - started) / 1000;
+      this.logger.log(`${key}: ${pct}% (${rows} rows, ${Math.round(rows / Math.max(seconds, 1e-3))} rows/s)`);
+    };
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,18 @@
+/**
+ * Processing knobs that are not worth an environment variable. Provided by ProcessingModule with
+ * these defaults; tests override the provider (`.overrideProvider(ProcessingTuning).useValue(...)`)
+ * to make retries fast and switch the automatic catch-up off.
+ */
+export class ProcessingTuning {
+  /** Delay before retry n is `retryBaseDelayMs * 2^(n-1)`: 1 s, 2 s, 4 s, 8 s with 5 attempts. */
+  retryBaseDelayMs = 1000;
+  retryMaxDelayMs = 60_000;
+  /** How often `raw/` is listed for batches without processed output (SNS gives up on a down endpoint). */
+  catchUpIntervalMs = 60_000;
+  /** Scan once at start-up (in the background, boot does not wait for it). */
+  catchUpOnBoot = true;
+  /** Batches waiting beyond this are refused (ingestion answers 503, SNS redelivers later). */
+  maxQueued = 100_000;
+  /** Files at least this big log their progress every 10 %. */
+  progressLogMinBytes = 8 * 1024 * 1024;
+}

@@ -1,0 +1,67 @@
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ScoredBlock } from './scored-block';
+import { ScoreRequest, ScoringWorkerInit } from './scoring.worker';
+
+/** The worker failed (crashed, or its detector threw): the batch fails and is retried. */
+export class ScoringWorkerError extends Error {
+  override readonly name = 'ScoringWorkerError';
+}
+
+/**
+ * The main thread's side of one scoring worker: `score()` posts a block (its values are transferred,
+ * not copied) and resolves with the packed scores; blocks are answered in order. Compiled code runs
+ * the compiled worker; under ts-node or ts-jest the worker loads the TypeScript source through
+ * ts-node (slower to start, same code).
+ */
+export class ScoringWorkerClient {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (b: ScoredBlock) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private failure: Error | null = null;
+  private terminated = false;
+
+  constructor(init: ScoringWorkerInit) {
+    const ts = __filename.endsWith('.ts');
+    const entry = path.join(__dirname, ts ? 'scoring.worker.ts' : 'scoring.worker.js');
+    this.worker = new Worker(entry, {
+      workerData: init,
+      execArgv: ts ? ['--require', 'ts-node/register/transpile-only'] : [],
+      env: ts ? { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' } : process.env,
+    });
+    this.worker.on('message', (msg: ScoredBlock | { id: number; error: string }) => {
+      const w = this.waiting.get(msg.id);
+      if (!w) return;
+      this.waiting.delete(msg.id);
+      if ('error' in msg) w.reject(new ScoringWorkerError(`scoring worker: ${msg.error}`));
+      else w.resolve(msg);
+    });
+    this.worker.on('error', (err) => this.fail(new ScoringWorkerError(`scoring worker crashed: ${err.message}`)));
+    this.worker.on('exit', (code) => {
+      if (!this.terminated) this.fail(new ScoringWorkerError(`scoring worker exited with code ${code}`));
+    });
+  }
+
+  score(values: Float64Array, rows: number): Promise<ScoredBlock> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const req: ScoreRequest = { id, rows, values };
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage(req, [values.buffer as ArrayBuffer]);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    if (this.terminated) return;
+    this.terminated = true;
+    this.fail(new ScoringWorkerError('scoring worker stopped'));
+    await this.worker.terminate();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+  }
+}

@@ -1,0 +1,77 @@
+import { BaselineSnapshot, ChannelBaseline, ReferenceWindowView } from '../detection/detection.types';
+
+/**
+ * A baseline snapshot reduced to what scoring a batch of known channels reads, as plain data that
+ * can be posted to a worker thread: the channels' statistics and the reference window's rows. The
+ * worker rebuilds an equivalent snapshot from it (`StaticSnapshot`), so its detector scores exactly
+ * as one on the original would (same numbers, same window, hence the same forest).
+ *
+ * Entity baselines are not carried: batches with ENTITY_COLUMN are scored on the main thread.
+ */
+export interface SnapshotData {
+  channels: { channel: string; baseline: ChannelBaseline | null }[];
+  window: {
+    columns: string[];
+    size: number;
+    generation: number;
+    /** Row-major, `size * columns.length` values (NaN kept). */
+    values: Float64Array;
+    /** Per row; null when no row has an entity. */
+    entities: (string | null)[] | null;
+  };
+}
+
+export function snapshotData(snapshot: BaselineSnapshot, channels: readonly string[]): SnapshotData {
+  const w = snapshot.window;
+  const n = w.columns.length;
+  const values = new Float64Array(w.size * n);
+  const entities: (string | null)[] = [];
+  let anyEntity = false;
+  for (let i = 0; i < w.size; i++) {
+    const row = w.row(i);
+    for (let c = 0; c < n; c++) values[i * n + c] = row.values[c];
+    entities.push(row.entity ?? null);
+    if (row.entity !== undefined) anyEntity = true;
+  }
+  return {
+    channels: channels.map((channel) => {
+      const b = snapshot.lookup(channel);
+      return {
+        channel,
+        baseline: b ? { count: b.count, mean: b.mean, std: b.std, skewness: b.skewness, kurtosis: b.kurtosis } : null,
+      };
+    }),
+    window: { columns: [...w.columns], size: w.size, generation: w.generation, values, entities: anyEntity ? entities : null },
+  };
+}
+
+/** The snapshot a worker scores against, rebuilt from SnapshotData. */
+export class StaticSnapshot implements BaselineSnapshot {
+  readonly window: ReferenceWindowView;
+  private readonly baselines = new Map<string, ChannelBaseline>();
+
+  constructor(data: SnapshotData) {
+    for (const { channel, baseline } of data.channels) if (baseline) this.baselines.set(channel, Object.freeze({ ...baseline }));
+    const { columns, size, generation, values, entities } = data.window;
+    const n = columns.length;
+    const rows = Array.from({ length: size }, (_, i) => {
+      const row: { values: Float64Array; entity?: string } = { values: values.subarray(i * n, i * n + n) };
+      const entity = entities?.[i];
+      if (entity !== null && entity !== undefined) row.entity = entity;
+      return Object.freeze(row);
+    });
+    this.window = Object.freeze({
+      columns: Object.freeze([...columns]),
+      size,
+      generation,
+      row(i: number) {
+        if (!(i >= 0 && i < size)) throw new RangeError(`reference window row ${i} out of range (size ${size})`);
+        return rows[i];
+      },
+    });
+  }
+
+  lookup(channel: string, entity?: string): ChannelBaseline | undefined {
+    return entity === undefined ? this.baselines.get(channel) : undefined;
+  }
+}
