@@ -19,7 +19,7 @@ async function bootstrap(): Promise<void> {
     throw err;
   }
   const levels = LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1) as LogLevel[];
-  const logger = new ConsoleLogger({ timestamp: true, logLevels: levels, json: process.env.LOG_FORMAT === 'json' });
+  const logger = new ConsoleLogger({ timestamp: true, logLevels: levels, json: config.logFormat === 'json' });
   let app;
   try {
     app = await NestFactory.create(AppModule.forRoot(config), { logger, bufferLogs: true, abortOnError: false });

@@ -59,6 +59,7 @@ export class AppConfig {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
+  readonly logFormat: 'text' | 'json';
   readonly storage: StorageConfig;
   readonly detection: DetectionConfig;
   readonly baseline: BaselineConfig;
@@ -69,6 +70,7 @@ export class AppConfig {
     this.port = env.PORT ?? 8000;
     this.host = env.HOST ?? '0.0.0.0';
     this.logLevel = env.LOG_LEVEL ?? 'log';
+    this.logFormat = env.LOG_FORMAT ?? 'text';
     const dataDir = path.resolve(env.DATA_DIR ?? './data');
     this.storage = {
       bucket: env.BUCKET_NAME,

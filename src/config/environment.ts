@@ -61,6 +61,9 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toStr) @IsIn(LOG_LEVELS as unknown as string[], { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL?: (typeof LOG_LEVELS)[number];
 
+  @IsOptional() @Transform(toStr) @IsIn(['text', 'json'], { message: 'LOG_FORMAT must be text or json' })
+  LOG_FORMAT?: 'text' | 'json';
+
   // --- detection
   @IsOptional() @Transform(toStr) @IsString()
   CHANNELS?: string;
