@@ -104,4 +104,18 @@ maybe('dashboard in headless Chromium against the real service', () => {
     await page.screenshot({ path: path.join(OUTPUT, 'dashboard.png'), fullPage: true });
     await page.close();
   }, 60000);
+
+  it('exposes Prometheus metrics that agree with what was processed', async () => {
+    const res = await fetch(base + '/metrics');
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const summary = await (await fetch(base + '/anomalies/summary')).json();
+    expect(value('anomaly_batches_processed_total')).toBe(4);
+    expect(value('anomaly_rows_scored_total')).toBe(summary.total_rows_scored);
+    expect(value('anomaly_queue_depth')).toBe(0);
+    expect(text).toMatch(/^anomaly_anomalies_flagged_total\{channel="temperature"\} \d+$/m);
+    expect(text).toMatch(/^anomaly_batch_duration_seconds_count 4$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+  });
 });
