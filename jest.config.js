@@ -3,7 +3,7 @@ module.exports = {
   rootDir: '.',
   moduleFileExtensions: ['ts', 'js', 'json'],
   testRegex: '(src|test|infra|bench|scripts)/.*\\.(spec|e2e-spec|int-spec)\\.ts$',
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/cdk.out/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/cdk.out/', '/test-output/', '/bench/out/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.scripts.json' }],
   },

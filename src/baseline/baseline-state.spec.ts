@@ -155,6 +155,19 @@ describe('BaselineState', () => {
       expect(inclusive.lookup('x')!.mean).toBeCloseTo(26.5, 12);
     });
 
+    it('refuses, changing nothing, a batch whose values would overflow the stored moments', () => {
+      const state = BaselineState.empty(OPTIONS);
+      state.absorb(src(1), contributionOf(['x'], [[1], [2], [3]], () => false));
+      const before = JSON.stringify(state.toJSON());
+      // Identical values: the batch's own moments are finite (all zero), only the merge overflows.
+      const huge = Array.from({ length: 100 }, () => [1e78]);
+      expect(() => state.absorb(src(2), contributionOf(['x'], huge, () => false))).toThrow(InvalidContributionError);
+      expect(() => state.absorb(src(2), contributionOf(['x'], huge, () => false))).toThrow(/overflow.*"x"/);
+      expect(JSON.stringify(state.toJSON())).toBe(before);
+      expect(JSON.stringify(state.toJSON())).not.toContain('null');
+      expect(state.hasAbsorbed('raw/b2.csv', 'e')).toBe(false);
+    });
+
     it('is idempotent per key + ETag; a new ETag is a new object', () => {
       const state = BaselineState.empty(OPTIONS);
       const c = contributionOf(COLUMNS, gaussianRows(rng(2), 100, MEANS, STDS));

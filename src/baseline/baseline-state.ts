@@ -290,6 +290,7 @@ export class BaselineState {
     validateSource(source);
     validateContribution(contribution);
     if (this.ledger.has(source.key, source.etag)) return { status: 'duplicate', events: [] };
+    this.assertFoldsFinite(contribution);
 
     const events: BaselineEvent[] = [];
     let clearWindow = false;
@@ -328,8 +329,33 @@ export class BaselineState {
     return { status: 'absorbed', events };
   }
 
+  /**
+   * All-or-nothing also against overflow: values so large that a merged moment becomes infinite
+   * would be written as `null` and make both baseline copies unloadable. Checked on copies before
+   * anything changes.
+   */
+  private assertFoldsFinite(contribution: BatchContribution): void {
+    const check = (channel: string, entity: string | undefined, incoming: RunningStats) => {
+      const merged = (this.stats.get(channel, entity)?.clone() ?? new RunningStats()).merge(incoming);
+      if (!merged.isFinite() || !incoming.isFinite()) {
+        const who = entity === undefined ? `"${channel}"` : `"${channel}" of entity "${entity}"`;
+        throw new InvalidContributionError(`folding this batch would overflow the statistics of ${who} (values too large to accumulate)`);
+      }
+    };
+    for (const { channel, entity, accepted, rejected } of contribution.channels) {
+      const incoming = this.incoming(accepted, rejected);
+      check(channel, entity, incoming);
+      if (entity !== undefined) check(channel, undefined, incoming);
+      if (!rejected.isFinite()) check(channel, entity, rejected);
+    }
+  }
+
+  private incoming(accepted: RunningStats, rejected: RunningStats): RunningStats {
+    return this.options.includeAnomalies ? accepted.clone().merge(rejected) : accepted;
+  }
+
   private fold(channel: string, entity: string | undefined, accepted: RunningStats, rejected: RunningStats): void {
-    const incoming = this.options.includeAnomalies ? accepted.clone().merge(rejected) : accepted;
+    const incoming = this.incoming(accepted, rejected);
     if (incoming.count === 0) return;
     let stats = this.stats.get(channel, entity);
     if (!stats) this.stats.set(channel, entity, (stats = new RunningStats()));

@@ -147,6 +147,11 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
     return this.config.baseline.minCount;
   }
 
+  /** When a batch was last folded in (or the loaded file's last_updated); undefined when empty. */
+  get lastUpdated(): string | undefined {
+    return this.state.updatedAt;
+  }
+
   /** The state in its stored JSON shape (reference fields plus ours). */
   toJSON(): BaselineStateJson {
     return this.state.toJSON();

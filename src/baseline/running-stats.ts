@@ -185,6 +185,11 @@ export class RunningStats {
     return s;
   }
 
+  /** False when a moment overflowed (e.g. values near 1e78 make M4 infinite): such stats cannot be stored. */
+  isFinite(): boolean {
+    return [this.count, this.mean, this.m2, this.m3, this.m4].every(Number.isFinite);
+  }
+
   toJSON(): Required<RunningStatsJson> {
     return { count: this.count, mean: this.mean, M2: this.m2, std: this.std, M3: this.m3, M4: this.m4 };
   }

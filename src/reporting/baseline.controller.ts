@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BaselineService } from '../baseline/baseline.service';
+import { jsonRecord, setOwn } from '../baseline/channel-map';
 import { AppConfig } from '../config/app-config';
 import { BaselineCurrentDto, ChannelBaselineDto } from './dto/baseline-current.dto';
 
@@ -19,15 +20,21 @@ export class BaselineController {
   @ApiOperation({ summary: 'The learned per-channel baseline, from memory (not read from S3 per request)' })
   @ApiOkResponse({ type: BaselineCurrentDto })
   current(): BaselineCurrentDto {
-    const channels: Record<string, ChannelBaselineDto> = {};
-    const entities: Record<string, Record<string, ChannelBaselineDto>> = {};
+    // Channel and entity names come from CSV headers and cells: maps without a prototype, so a
+    // name like "__proto__" is just a key.
+    const channels = jsonRecord<ChannelBaselineDto>();
+    const entities = jsonRecord<Record<string, ChannelBaselineDto>>();
     for (const { channel, entity, stats, mature } of this.baseline.channels()) {
       const dto = { observations: round4(stats.count), mean: round4(stats.mean), std: round4(stats.std), baseline_mature: mature };
-      if (entity === undefined) channels[channel] = dto;
-      else (entities[entity] ??= {})[channel] = dto;
+      if (entity === undefined) {
+        setOwn(channels, channel, dto);
+      } else {
+        if (!Object.prototype.hasOwnProperty.call(entities, entity)) setOwn(entities, entity, jsonRecord<ChannelBaselineDto>());
+        setOwn(entities[entity], channel, dto);
+      }
     }
     return {
-      last_updated: (this.baseline.toJSON().last_updated as string | undefined) ?? null,
+      last_updated: this.baseline.lastUpdated ?? null,
       channels,
       ...(Object.keys(entities).length ? { entities } : {}),
       z_threshold: this.config.detection.zThreshold,

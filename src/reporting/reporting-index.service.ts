@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { ProcessingService } from '../processing/processing.service';
-import { ObjectStore } from '../storage/object-store';
-import { AnomalyRow, readAnomalyRows, readScoredSeries, ScoredSeries } from './scored-csv.reader';
+import { ObjectStore, StorageError } from '../storage/object-store';
+import { AnomalyRow, readAnomalyRows, readScoredSeries, ScoredSeries, SourceStreamError } from './scored-csv.reader';
 import { BatchSummary, IndexEntry, loadSavedIndex, saveIndex, SummaryIndex, summaryProblem } from './summary-index';
 
 const PROCESSED_PREFIX = 'processed/';
@@ -217,8 +217,12 @@ export class ReportingIndexService implements OnApplicationBootstrap {
     await this.ready();
     const out: RecentBatch[] = [];
     for (const { entry, summary } of await this.newest(files)) {
-      const series = await this.cached(this.seriesCache, entry.outputKey, `${entry.summaryKey}@${entry.etag}`, (stream) =>
-        readScoredSeries(stream, SERIES_ROWS_PER_FILE),
+      const series = await this.cached(
+        this.seriesCache,
+        entry.outputKey,
+        `${entry.summaryKey}@${entry.etag}`,
+        (stream) => readScoredSeries(stream, SERIES_ROWS_PER_FILE),
+        () => undefined,
       );
       if (series) out.push({ summary, series });
     }
@@ -226,7 +230,7 @@ export class ReportingIndexService implements OnApplicationBootstrap {
   }
 
   private async anomalyRows(outputKey: string, version: string): Promise<AnomalyRow[]> {
-    return (await this.cached(this.rowCache, outputKey, version, (s) => readAnomalyRows(s, MAX_RECENT_LIMIT))) ?? [];
+    return (await this.cached(this.rowCache, outputKey, version, (s) => readAnomalyRows(s, MAX_RECENT_LIMIT), () => [])) ?? [];
   }
 
   /** A rewritten scored file comes with a rewritten summary (new ETag), so cache by both. */
@@ -235,13 +239,23 @@ export class ReportingIndexService implements OnApplicationBootstrap {
     outputKey: string,
     version: string,
     read: (stream: import('node:stream').Readable) => Promise<T>,
+    unreadable: () => T | undefined,
   ): Promise<T | undefined> {
     const cacheKey = `${outputKey}|${version}`;
     const hit = cache.get(cacheKey);
     if (hit) return hit;
     const stream = await this.store.getStream(outputKey);
     if (!stream) return undefined;
-    const value = await read(stream);
+    let value: T | undefined;
+    try {
+      value = await read(stream);
+    } catch (err) {
+      // Storage failing mid-read is a 503 (and nothing is cached); a malformed file is skipped.
+      if (err instanceof SourceStreamError) throw new StorageError('get', outputKey, err.cause);
+      this.logger.warn(`Skipping unreadable scored file ${outputKey}: ${(err as Error).message}`);
+      value = unreadable();
+      if (value === undefined) return undefined;
+    }
     cache.set(cacheKey, value);
     if (cache.size > CACHED_FILES) cache.delete(cache.keys().next().value!);
     return value;

@@ -57,3 +57,21 @@ describe('scored CSV as series', () => {
     expect(s.truncated).toBe(true);
   });
 });
+
+describe('scored CSV reader errors', () => {
+  it('reports a failing source as a SourceStreamError instead of leaving it unhandled', async () => {
+    const { readAnomalyRows, SourceStreamError } = await import('./scored-csv.reader');
+    let sent = false;
+    const source = new Readable({
+      read() {
+        if (!sent) {
+          sent = true;
+          this.push('a,anomaly\n1,True\n');
+        } else {
+          this.destroy(new Error('connection reset'));
+        }
+      },
+    });
+    await expect(readAnomalyRows(source, 1000)).rejects.toBeInstanceOf(SourceStreamError);
+  });
+});

@@ -4,6 +4,21 @@ import { Readable } from 'node:stream';
 export type CellValue = string | number | boolean | null;
 export type AnomalyRow = Record<string, CellValue>;
 
+/** Reading the file itself failed (connection reset, disk error): not the file's fault. */
+export class SourceStreamError extends Error {
+  override readonly name = 'SourceStreamError';
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** `source.pipe(parser)` does not forward the source's errors: without this, they are unhandled. */
+function parseStream(source: Readable) {
+  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  source.once('error', (err) => parser.destroy(new SourceStreamError(err)));
+  return source.pipe(parser);
+}
+
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /** A CSV cell as JSON would show it: numbers as numbers, True/False as booleans, empty as null. */
@@ -21,7 +36,7 @@ export function typedCell(raw: string): CellValue {
  * them so a huge file is not read to its end for a page of results.
  */
 export async function readAnomalyRows(stream: Readable, max: number): Promise<AnomalyRow[]> {
-  const parser = stream.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }));
+  const parser = parseStream(stream);
   const rows: AnomalyRow[] = [];
   let header: string[] | undefined;
   let anomalyAt = -1;
@@ -62,7 +77,7 @@ export interface ScoredSeries {
  * `<channel>_zscore` column beside them; the time axis is the first timestamp-like column.
  */
 export async function readScoredSeries(stream: Readable, maxRows: number): Promise<ScoredSeries> {
-  const parser = stream.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }));
+  const parser = parseStream(stream);
   const series: ScoredSeries = { channels: [], timestamps: [], values: {}, zscoreFlags: {}, anomaly: [], reasons: [], truncated: false };
   let header: string[] | undefined;
   let cols: { name: string; value: number; flag: number }[] = [];

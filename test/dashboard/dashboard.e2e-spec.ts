@@ -110,7 +110,7 @@ maybe('dashboard in headless Chromium against the real service', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
-    const summary = await (await fetch(base + '/anomalies/summary')).json();
+    const summary = (await (await fetch(base + '/anomalies/summary')).json()) as { total_rows_scored: number };
     expect(value('anomaly_batches_processed_total')).toBe(4);
     expect(value('anomaly_rows_scored_total')).toBe(summary.total_rows_scored);
     expect(value('anomaly_queue_depth')).toBe(0);
