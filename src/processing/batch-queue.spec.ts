@@ -52,6 +52,24 @@ describe('BatchQueue', () => {
     expect(queue.counters).toEqual({ queued: 0, running: 0, processed: 20, failed: 0, retries: 0 });
   });
 
+  it('leaves a batch that fails transiently during shutdown to the next start, with no error report', async () => {
+    const gate = deferred();
+    const abandoned: string[] = [];
+    const { queue, failures } = makeQueue({
+      run: async () => {
+        await gate.promise;
+        throw new Transient('S3 SlowDown');
+      },
+      onAbandoned: (j) => abandoned.push(j.key),
+    });
+    queue.enqueue(job('raw/a.csv'));
+    queue.close();
+    gate.resolve();
+    await queue.idle();
+    expect(abandoned).toEqual(['raw/a.csv']);
+    expect(failures).toEqual([]);
+  });
+
   it('treats a key already queued or running as a duplicate', async () => {
     const gate = deferred();
     const runs: string[] = [];

@@ -46,6 +46,8 @@ export interface BatchQueueHandlers {
   onFailure(job: BatchJob, err: unknown, attempts: number): Promise<void>;
   /** Called when a retry is scheduled. */
   onRetry?(job: BatchJob, err: unknown, attempt: number, delayMs: number): void;
+  /** A retryable failure while the queue is closing: left for the next start's catch-up scan. */
+  onAbandoned?(job: BatchJob, err: unknown, attempt: number): void;
 }
 
 /** The queue cannot take the job now (full, or shutting down): the announcer should retry later. */
@@ -157,8 +159,12 @@ export class BatchQueue {
       await this.handlers.run(job, attempt);
       this.processed++;
     } catch (err) {
-      const retry = attempt < this.options.maxAttempts && !this.closed && this.handlers.isRetryable(err);
-      if (retry) {
+      const retryable = attempt < this.options.maxAttempts && this.handlers.isRetryable(err);
+      if (retryable && this.closed) {
+        // Shutting down: no retry here, and no permanent error report either. The batch has no
+        // summary, so the next start's catch-up scan takes it up again.
+        this.handlers.onAbandoned?.(job, err, attempt);
+      } else if (retryable) {
         this.retries++;
         const delay = Math.min(this.options.retryMaxDelayMs, this.options.retryBaseDelayMs * 2 ** (attempt - 1));
         this.handlers.onRetry?.(job, err, attempt, delay);
