@@ -25,9 +25,10 @@ async function bootstrap(): Promise<void> {
     app = await NestFactory.create(AppModule.forRoot(config), { logger, bufferLogs: true, abortOnError: false });
   } catch (err) {
     if (err instanceof BaselineLoadError) {
-      // A corrupt stored baseline needs a person, not a restart loop: say what and where, and stop.
+      // A corrupt stored baseline needs a person, not a restart loop (78, which the systemd unit
+      // does not restart); storage that did not answer is worth another try (75, restarted).
       logger.fatal(err.message, 'Bootstrap');
-      process.exit(78);
+      process.exit(err.transient ? 75 : 78);
     }
     throw err;
   }

@@ -11,4 +11,11 @@ export class InvalidContributionError extends Error {
 /** The service cannot start without risking the stored baseline; the message says what to do. */
 export class BaselineLoadError extends Error {
   override readonly name = 'BaselineLoadError';
+  /** True when storage did not answer (worth starting again later), false when the data is bad. */
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
+    super(message);
+  }
 }

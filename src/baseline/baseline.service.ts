@@ -267,6 +267,7 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
             `${localProblem ? ` (${localProblem})` : ' (missing)'}. The stored baseline is left untouched rather than replaced ` +
             `with an empty one. Fix or restore ${BASELINE_KEY} (or delete it to start from scratch), or put a valid ` +
             `baseline.json at ${this.localPath}, then start again.`,
+          !storeCorrupt,
         );
       }
       this.logger.error(`${storeName} is ${storeProblem}: starting from the local copy ${this.localPath} (sequence ${fromLocal.sequence})`);

@@ -61,6 +61,15 @@ export function objectStoreContract(name: string, make: () => Promise<ObjectStor
       expect(listed).toEqual(keys);
     }, 120000);
 
+    it('pages in byte order when names differ only after a shared stem ("x.csv" beside "x_summary.json")', async () => {
+      const keys: string[] = [];
+      for (let i = 0; i < 700; i++) keys.push(`processed/b${i}.csv`, `processed/b${i}_summary.json`);
+      await runLimited(keys, 32, (k) => store.put(k, '1'));
+      const listed: string[] = [];
+      for await (const info of store.list('processed/')) listed.push(info.key);
+      expect(listed).toEqual([...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    }, 120000);
+
     it('lists by prefix, including partial names and nested folders', async () => {
       await Promise.all(
         ['raw/a.csv', 'raw/ab.csv', 'raw/b.csv', 'raw/sub/c.csv', 'processed/a.csv', 'rawish.csv'].map((k) =>

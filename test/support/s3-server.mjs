@@ -1,5 +1,6 @@
 // Runs fauxqs (an S3 API emulator) in its own process for the test harness. fauxqs is ESM-only
 // and needs Node >= 22.5, so it lives outside jest's module system. Prints one JSON line when ready.
+import './fauxqs-listing-order.mjs';
 import { startFauxqs } from 'fauxqs';
 
 const port = Number(process.env.S3_TEST_PORT ?? 0);
