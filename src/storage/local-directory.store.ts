@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,8 @@ const TMP_SUFFIX = '.tmp-';
  */
 export class LocalDirectoryStore extends ObjectStore {
   readonly location: string;
+  /** Directories known to exist: a put into them needs no mkdir system call. */
+  private readonly dirs = new Set<string>();
 
   constructor(private readonly root: string) {
     super();
@@ -29,11 +31,23 @@ export class LocalDirectoryStore extends ObjectStore {
   }
 
   async getStream(key: string): Promise<Readable | null> {
+    return (await this.open(key))?.stream ?? null;
+  }
+
+  async open(key: string): Promise<{ stream: Readable; info: ObjectInfo } | null> {
     const file = this.pathOf(key);
+    let handle: import('node:fs/promises').FileHandle | undefined;
     try {
-      const handle = await fs.open(file, 'r');
-      return handle.createReadStream({ highWaterMark: 1 << 20 });
+      handle = await fs.open(file, 'r');
+      // The open handle keeps this version readable even if a writer renames a new one into place.
+      const st = await handle.stat();
+      if (!st.isFile()) {
+        await handle.close();
+        return null;
+      }
+      return { stream: handle.createReadStream({ highWaterMark: 1 << 20 }), info: infoOf(key, st) };
     } catch (err) {
+      await handle?.close().catch(() => undefined);
       if (isMissing(err)) return null;
       throw new StorageError('get', key, err);
     }
@@ -53,17 +67,38 @@ export class LocalDirectoryStore extends ObjectStore {
     const file = this.pathOf(key);
     const tmp = `${file}${TMP_SUFFIX}${randomBytes(6).toString('hex')}`;
     try {
-      await fs.mkdir(path.dirname(file), { recursive: true });
+      // Opened before the body is consumed, so a missing directory costs a retry, not the stream.
+      const handle = await this.openForWrite(tmp);
       if (body instanceof Readable) {
-        await pipeline(body, createWriteStream(tmp));
+        await pipeline(body, handle.createWriteStream()); // the stream closes the handle, also on error
       } else {
-        await fs.writeFile(tmp, body);
+        try {
+          await handle.writeFile(body);
+        } finally {
+          await handle.close();
+        }
       }
       await fs.rename(tmp, file);
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
       throw new StorageError('put', key, err);
     }
+  }
+
+  /** Directories are created on first use and remembered, so most writes skip the mkdir call. */
+  private async openForWrite(tmp: string): Promise<import('node:fs/promises').FileHandle> {
+    const dir = path.dirname(tmp);
+    if (this.dirs.has(dir)) {
+      try {
+        return await fs.open(tmp, 'w');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.dirs.delete(dir); // removed behind our back: create it again
+      }
+    }
+    await fs.mkdir(dir, { recursive: true });
+    this.dirs.add(dir);
+    return fs.open(tmp, 'w');
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
@@ -106,8 +141,7 @@ export class LocalDirectoryStore extends ObjectStore {
     try {
       const st = await fs.stat(file);
       if (!st.isFile()) return null;
-      const etag = createHash('md5').update(`${st.size}:${st.mtimeMs}:${st.ino}`).digest('hex');
-      return { key, size: st.size, etag, lastModified: st.mtime };
+      return infoOf(key, st);
     } catch (err) {
       if (isMissing(err)) return null;
       throw new StorageError('head', key, err);
@@ -131,6 +165,12 @@ export class LocalDirectoryStore extends ObjectStore {
       throw new StorageError('ping', '', err);
     }
   }
+}
+
+/** A file's ETag stands for its version: size, modification time and inode change with a rewrite. */
+function infoOf(key: string, st: import('node:fs').Stats): ObjectInfo {
+  const etag = createHash('md5').update(`${st.size}:${st.mtimeMs}:${st.ino}`).digest('hex');
+  return { key, size: st.size, etag, lastModified: st.mtime };
 }
 
 /** S3 lists keys in UTF-8 byte order; sort the same way so both adapters agree. */

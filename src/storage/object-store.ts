@@ -41,6 +41,11 @@ export abstract class ObjectStore {
   /** Human-readable location, e.g. `s3://bucket` or `file:///srv/data`. */
   abstract readonly location: string;
   abstract getStream(key: string): Promise<Readable | null>;
+  /**
+   * The object's bytes with the ETag, size and date of exactly the version being read (a separate
+   * head() could describe another version if the object is overwritten in between).
+   */
+  abstract open(key: string): Promise<{ stream: Readable; info: ObjectInfo } | null>;
   abstract getText(key: string): Promise<string | null>;
   abstract put(key: string, body: ObjectBody, contentType?: string): Promise<void>;
   /** Every object under `prefix`, in key order, following pagination transparently. */

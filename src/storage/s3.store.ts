@@ -46,10 +46,17 @@ export class S3Store extends ObjectStore {
   }
 
   async getStream(key: string): Promise<Readable | null> {
+    return (await this.open(key))?.stream ?? null;
+  }
+
+  async open(key: string): Promise<{ stream: Readable; info: ObjectInfo } | null> {
     assertValidKey(key);
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return out.Body as Readable;
+      return {
+        stream: out.Body as Readable,
+        info: { key, size: out.ContentLength ?? 0, etag: stripQuotes(out.ETag), lastModified: out.LastModified ?? new Date(0) },
+      };
     } catch (err) {
       if (isMissing(err)) return null;
       throw new StorageError('get', key, err);

@@ -43,3 +43,23 @@ describe('LocalDirectoryStore specifics', () => {
     await expect(store.put('raw\\..\\..\\x.csv', 'x')).rejects.toBeInstanceOf(InvalidKeyError);
   });
 });
+
+describe('LocalDirectoryStore directories', () => {
+  it('writes again after its directory was removed behind its back', async () => {
+    const dir = await tempDir();
+    const store = new LocalDirectoryStore(dir);
+    await store.put('processed/a.csv', 'one');
+    await fs.rm(path.join(dir, 'processed'), { recursive: true });
+    await store.put('processed/b.csv', Readable.from(['two']));
+    expect(await store.getText('processed/b.csv')).toBe('two');
+  });
+
+  it('opens a version together with its ETag', async () => {
+    const store = new LocalDirectoryStore(await tempDir());
+    await store.put('raw/x.csv', 'abc');
+    const opened = await store.open('raw/x.csv');
+    expect(opened!.info).toEqual(await store.head('raw/x.csv'));
+    opened!.stream.destroy();
+    expect(await store.open('raw/missing.csv')).toBeNull();
+  });
+});

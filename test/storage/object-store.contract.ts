@@ -86,6 +86,14 @@ export function objectStoreContract(name: string, make: () => Promise<ObjectStor
       expect(await list('state/')).toEqual([]);
     });
 
+    it('opens an object with the ETag and size of the version it streams', async () => {
+      await store.put('raw/v.csv', 'version one');
+      const opened = await store.open('raw/v.csv');
+      expect(opened!.info).toMatchObject({ key: 'raw/v.csv', size: 11, etag: (await store.head('raw/v.csv'))!.etag });
+      expect((await readAll(opened!.stream)).toString()).toBe('version one');
+      expect(await store.open('raw/none.csv')).toBeNull();
+    });
+
     it('answers a missing key with null, and deleting it is not an error', async () => {
       expect(await store.getText('state/missing.json')).toBeNull();
       expect(await store.getStream('state/missing.json')).toBeNull();
