@@ -412,3 +412,14 @@ describe('BaselineState', () => {
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
+
+describe('BaselineState.serialize', () => {
+  it('gives exactly JSON.stringify(toJSON()), window rows included, before and after the window commits', () => {
+    const state = BaselineState.empty(OPTIONS);
+    for (let b = 0; b < 12; b++) {
+      state.absorb(src(b), contributionOf(COLUMNS, gaussianRows(rng(b), 100, MEANS, STDS)));
+      expect(state.serialize()).toBe(JSON.stringify(state.toJSON()));
+    }
+    expect(JSON.parse(state.serialize())._state.window.rows.length).toBeGreaterThan(0);
+  });
+});

@@ -420,10 +420,19 @@ export class BaselineState {
     return out;
   }
 
+  /** The stored form. Same text as JSON.stringify(toJSON()), with the window's rows spliced in from its cache. */
   serialize(): string {
-    return JSON.stringify(this);
+    const json = this.toJSON();
+    const window = json._state?.window as { rows: unknown } | null | undefined;
+    if (!window || !this.window) return JSON.stringify(json);
+    window.rows = ROWS_MARKER;
+    const text = JSON.stringify(json);
+    return text.replace(JSON.stringify(ROWS_MARKER), () => this.window!.committedRowsText());
   }
 }
+
+/** Stands for the window's rows while the rest of the state is stringified (a NUL cannot occur in keys we write). */
+const ROWS_MARKER = '\u0000window-rows\u0000';
 
 class FrozenSnapshot implements BaselineSnapshot {
   constructor(
