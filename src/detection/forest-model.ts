@@ -3,6 +3,7 @@
  * window's content so a batch does not refit when the window did not change.
  */
 import { ReferenceWindowView } from './detection.types';
+import { sharedForestFitter } from './forest-fitter';
 import { CompiledForest, fitIsolationForest } from './isolation-forest';
 
 /** Fewer committed rows than this: no forest (the window's first commit is 256 rows). */
@@ -78,24 +79,114 @@ export function modelKey(window: ReferenceWindowView, options: ForestModelOption
   return [window.generation, n, h.toString(36), window.columns.join('\u0001'), options.trees, options.seed, options.quantile ?? DEFAULT_ISOLATION_QUANTILE].join('|');
 }
 
-/** A small cache of fitted models (most recent first); fitting costs tens of ms, scoring a batch far less. */
+/**
+ * A fitted model as plain data, as it crosses between threads: the compiled forest's typed arrays
+ * (transferable) and the calibration. `columns` and `key` stay with the caller.
+ */
+export interface ForestModelData {
+  trees: number;
+  depth: number;
+  features: number;
+  sampleSize: number;
+  feature: Int16Array;
+  split: Float64Array;
+  leaf: Float64Array;
+  impute: Float64Array;
+  threshold: number;
+  typical: number;
+}
+
+export function toModelData(model: ForestModel): ForestModelData {
+  const { trees, depth, features, sampleSize, feature, split, leaf, impute } = model.forest;
+  return { trees, depth, features, sampleSize, feature, split, leaf, impute, threshold: model.threshold, typical: model.typical };
+}
+
+export function fromModelData(data: ForestModelData, columns: readonly string[], key: string): ForestModel {
+  const forest = new CompiledForest(data.trees, data.depth, data.features, data.sampleSize, data.feature, data.split, data.leaf, data.impute);
+  return { forest, threshold: data.threshold, typical: data.typical, columns, key };
+}
+
+/** The forest options a detector with these settings uses (the cache key depends on them). */
+export function forestOptions(settings: { trees: number; seed: number; isolationQuantile?: number }): ForestModelOptions {
+  return { trees: settings.trees, seed: settings.seed, quantile: settings.isolationQuantile ?? DEFAULT_ISOLATION_QUANTILE };
+}
+
+/** Fits a model somewhere else (a worker thread); resolves null when the window gives no model. */
+export type OffThreadFit = (window: ReferenceWindowView, options: ForestModelOptions) => Promise<ForestModelData | null>;
+
+export interface ForestModelCacheOptions {
+  /** Where `prepare` fits; without it `prepare` fits on the calling thread. */
+  fit?: OffThreadFit;
+  /** Told when `fit` failed and the model was fitted on the calling thread instead. */
+  onFallback?: (err: unknown) => void;
+}
+
+/**
+ * A small cache of fitted models (most recent first); fitting costs tens of ms, scoring a batch far
+ * less. `prepare` fits a missing model asynchronously (off the calling thread when the cache was
+ * given a `fit`), so that the synchronous `get` a detector makes then finds it; `get` on a miss fits
+ * in-thread, which is always correct, only slower to the event loop.
+ */
 export class ForestModelCache {
   private entries: { key: string; model: ForestModel | undefined }[] = [];
+  private readonly inFlight = new Map<string, Promise<void>>();
 
-  constructor(private readonly capacity = 4) {}
+  constructor(
+    private readonly capacity = 4,
+    private readonly options: ForestModelCacheOptions = {},
+  ) {}
 
   get(window: ReferenceWindowView, options: ForestModelOptions): ForestModel | undefined {
     const key = modelKey(window, options);
-    const at = this.entries.findIndex((e) => e.key === key);
-    if (at >= 0) {
-      const [hit] = this.entries.splice(at, 1);
-      this.entries.unshift(hit);
-      return hit.model;
-    }
+    const hit = this.lookup(key);
+    if (hit) return hit.model;
     const model = fitForestModel(window, options);
-    this.entries.unshift({ key, model });
-    if (this.entries.length > this.capacity) this.entries.length = this.capacity;
+    this.store(key, model);
     return model;
+  }
+
+  /**
+   * Makes sure the model of this window is cached, fitting it if needed. Concurrent calls for the same
+   * window share one fit. If the off-thread fit fails, the model is fitted here (reported through
+   * `onFallback`): a batch is never lost to a broken worker. Rejects only if fitting itself throws.
+   */
+  prepare(window: ReferenceWindowView, options: ForestModelOptions): Promise<void> {
+    const key = modelKey(window, options);
+    if (this.lookup(key)) return Promise.resolve();
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const fit = this.options.fit;
+    if (!fit || window.size < MIN_WINDOW_ROWS || window.columns.length === 0) {
+      // Nothing to gain from a round trip: no worker, or the window gives no model without fitting.
+      try {
+        this.store(key, fitForestModel(window, options));
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const columns = [...window.columns];
+    const done = fit(window, options)
+      .then(
+        (data) => (data === null ? undefined : fromModelData(data, columns, key)),
+        (err: unknown) => {
+          this.options.onFallback?.(err);
+          // Snapshot windows do not change; the check keeps a model from ever being filed under another window's key.
+          return modelKey(window, options) === key ? fitForestModel(window, options) : null;
+        },
+      )
+      .then((model) => {
+        if (model !== null) this.store(key, model);
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, done);
+    return done;
+  }
+
+  /** Whether the model of this window (or the fact that it has none) is cached. */
+  has(window: ReferenceWindowView, options: ForestModelOptions): boolean {
+    const key = modelKey(window, options);
+    return this.entries.some((e) => e.key === key);
   }
 
   get size(): number {
@@ -105,7 +196,28 @@ export class ForestModelCache {
   clear(): void {
     this.entries = [];
   }
+
+  private lookup(key: string): { key: string; model: ForestModel | undefined } | undefined {
+    const at = this.entries.findIndex((e) => e.key === key);
+    if (at < 0) return undefined;
+    const [hit] = this.entries.splice(at, 1);
+    this.entries.unshift(hit);
+    return hit;
+  }
+
+  private store(key: string, model: ForestModel | undefined): void {
+    this.entries = this.entries.filter((e) => e.key !== key);
+    this.entries.unshift({ key, model });
+    if (this.entries.length > this.capacity) this.entries.length = this.capacity;
+  }
 }
 
-/** The process-wide cache `createDetector` uses unless given its own. */
-export const sharedForestCache = new ForestModelCache();
+/**
+ * The process-wide cache `createDetector` uses unless given its own; `prepare` fits on the shared
+ * worker thread.
+ */
+export const sharedForestCache = new ForestModelCache(4, {
+  fit: (window, options) => sharedForestFitter.fit(window, options),
+  onFallback: (err) =>
+    process.emitWarning(`isolation forest fitted on the main thread: the fitting worker failed (${err instanceof Error ? err.message : String(err)})`, 'ForestFitWarning'),
+});

@@ -2,6 +2,7 @@ import { BatchContribution } from '../baseline/batch-contribution';
 import { ChannelInference, inferChannels } from '../detection/channel-inference';
 import { BaselineSnapshot, DetectionSettings, RowScore } from '../detection/detection.types';
 import { createDetector, Detector, SampleRow } from '../detection/detector';
+import { forestOptions, sharedForestCache } from '../detection/forest-model';
 import { BadInputError } from './bad-input.error';
 import { ByteWriter } from './byte-writer';
 import { ContributionBuilder } from './contribution-builder';
@@ -172,6 +173,10 @@ export class CsvScorer {
     if (this.started) throw new Error('CsvScorer.run() may be called once');
     this.started = true;
     try {
+      // The window's forest, when not cached yet, is fitted on the fitting worker meanwhile; the
+      // detector (created synchronously once the channels are known) then finds it cached instead
+      // of fitting it on this thread, which would stall the event loop for tens of ms.
+      await sharedForestCache.prepare(this.snapshot.window, forestOptions(this.settings.detection));
       for await (const chunk of input) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
         this.bytesRead += bytes.length;

@@ -1,6 +1,8 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown, OnModuleDestroy, Optional } from '@nestjs/common';
+import { InvalidContributionError } from '../baseline/baseline.errors';
 import { BaselineService } from '../baseline/baseline.service';
 import { AppConfig } from '../config/app-config';
+import { sharedForestFitter } from '../detection/forest-fitter';
 import { MetricsService } from '../metrics/metrics.service';
 import { InvalidKeyError, ObjectStore } from '../storage/object-store';
 import { BadInputError } from './bad-input.error';
@@ -44,7 +46,7 @@ const SHUTDOWN_GRACE_MS = 30_000;
  * summary nor an error report, brings the batch back.
  */
 @Injectable()
-export class ProcessingService implements OnModuleDestroy, BeforeApplicationShutdown {
+export class ProcessingService implements OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(ProcessingService.name);
   private readonly queue: BatchQueue;
   private readonly settings: PipelineSettings;
@@ -74,10 +76,12 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
     this.queue = new BatchQueue(
       {
         run: (job) => this.timed(job),
-        isRetryable: (err) => !(err instanceof BadInputError || err instanceof InvalidKeyError),
+        isRetryable: (err) => !(err instanceof BadInputError || err instanceof InvalidKeyError || err instanceof InvalidContributionError),
         onFailure: (job, err, attempts) => this.recordFailure(job, err, attempts),
         onRetry: (job, err, attempt, delayMs) =>
           this.logger.warn(`${job.key}: attempt ${attempt} failed (${message(err)}); retrying in ${delayMs} ms`),
+        onAbandoned: (job, err) =>
+          this.logger.warn(`${job.key}: failed while shutting down (${message(err)}); the catch-up scan retries it at the next start`),
       },
       {
         concurrency: config.processing.concurrency,
@@ -163,6 +167,11 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
       new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
     ]);
     clearTimeout(timer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // The forest-fitting thread (shared by the process; a later fit starts it again).
+    await sharedForestFitter.close();
   }
 
   private async timed(job: BatchJob): Promise<void> {

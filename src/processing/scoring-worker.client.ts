@@ -1,5 +1,5 @@
-import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../detection/module-worker';
 import { ScoredBlock } from './scored-block';
 import { ScoreRequest, ScoringWorkerInit } from './scoring.worker';
 
@@ -10,9 +10,8 @@ export class ScoringWorkerError extends Error {
 
 /**
  * The main thread's side of one scoring worker: `score()` posts a block (its values are transferred,
- * not copied) and resolves with the packed scores; blocks are answered in order. Compiled code runs
- * the compiled worker; under ts-node or ts-jest the worker loads the TypeScript source through
- * ts-node (slower to start, same code).
+ * not copied) and resolves with the packed scores; blocks are answered in order. The worker runs
+ * compiled or from TypeScript source, as this file does (`spawnModuleWorker`).
  */
 export class ScoringWorkerClient {
   private readonly worker: Worker;
@@ -22,13 +21,7 @@ export class ScoringWorkerClient {
   private terminated = false;
 
   constructor(init: ScoringWorkerInit) {
-    const ts = __filename.endsWith('.ts');
-    const entry = path.join(__dirname, ts ? 'scoring.worker.ts' : 'scoring.worker.js');
-    this.worker = new Worker(entry, {
-      workerData: init,
-      execArgv: ts ? ['--require', 'ts-node/register/transpile-only'] : [],
-      env: ts ? { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' } : process.env,
-    });
+    this.worker = spawnModuleWorker(__dirname, 'scoring.worker', { workerData: init });
     this.worker.on('message', (msg: ScoredBlock | { id: number; error: string }) => {
       const w = this.waiting.get(msg.id);
       if (!w) return;

@@ -1,0 +1,53 @@
+/**
+ * Worker thread entry: fits isolation forests, so that a fit (tens of ms of CPU) never blocks the
+ * main thread's event loop. It runs the very same `fitForestModel` on a window rebuilt from the
+ * posted rows, so the model is the one an in-thread fit gives (same seed, same bytes).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ReferenceWindowView } from './detection.types';
+import { FOREST_FIT_WORKER } from './forest-fitter';
+import { fitForestModel, ForestModelData, ForestModelOptions, toModelData } from './forest-model';
+
+export interface FitRequest {
+  id: number;
+  columns: string[];
+  size: number;
+  generation: number;
+  /** Row-major, `size * columns.length` values (NaN = missing). Transferred. */
+  values: Float64Array;
+  options: ForestModelOptions;
+}
+
+/** `model` null: the window gives no model (too few rows). The model's arrays are transferred. */
+export type FitResponse = { id: number; model: ForestModelData | null } | { id: number; error: string };
+
+/** The posted rows as a window view: each row a subarray of the one buffer. */
+export function windowView(req: Pick<FitRequest, 'columns' | 'size' | 'generation' | 'values'>): ReferenceWindowView {
+  const { columns, size, generation, values } = req;
+  const n = columns.length;
+  return {
+    columns,
+    size,
+    generation,
+    row(i: number) {
+      if (!(i >= 0 && i < size)) throw new RangeError(`reference window row ${i} out of range (size ${size})`);
+      return { values: values.subarray(i * n, i * n + n) };
+    },
+  };
+}
+
+// Only in a thread started as a fitting worker, not in any thread that happens to import this file.
+if (parentPort && workerData === FOREST_FIT_WORKER) {
+  const port = parentPort;
+  port.on('message', (req: FitRequest) => {
+    let res: FitResponse;
+    try {
+      const model = fitForestModel(windowView(req), req.options);
+      res = { id: req.id, model: model ? toModelData(model) : null };
+    } catch (err) {
+      res = { id: req.id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    }
+    const transfer = 'model' in res && res.model ? [res.model.feature.buffer, res.model.split.buffer, res.model.leaf.buffer, res.model.impute.buffer] : [];
+    port.postMessage(res, transfer as ArrayBuffer[]);
+  });
+}
