@@ -15,6 +15,8 @@ export interface PipelineSettings extends ScoringSettings {
 export interface BatchRef {
   keys: BatchKeys;
   etag?: string;
+  /** The raw object's bytes, already opened by the caller (with `etag` read from the same response). */
+  input?: Readable;
 }
 
 export interface ScoredBatch {
@@ -56,7 +58,7 @@ export async function processBatch(
 ): Promise<ScoredBatch> {
   const started = performance.now();
   const { keys } = ref;
-  const input = await store.getStream(keys.source);
+  const input = ref.input ?? (await store.getStream(keys.source));
   if (input === null) throw new SourceMissingError(keys.source);
 
   const scorer = new CsvScorer(snapshot, settings);

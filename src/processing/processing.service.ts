@@ -193,14 +193,21 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
   private async run(job: BatchJob): Promise<boolean> {
     const { rawPrefix, rawSuffix } = this.config.ingestion;
     const keys = batchKeys(job.key, rawPrefix, rawSuffix);
-    const info = await this.store.head(job.key);
-    if (info === null) {
+    // One request for the bytes and the ETag of exactly those bytes (the ledger's key).
+    const opened = await this.store.open(job.key);
+    if (opened === null) {
       this.logger.warn(`${job.key}: no such object (deleted after it was announced?); nothing to do`);
       return false;
     }
+    const { info } = opened;
     const absorbed = this.baseline.hasAbsorbed(job.key, info.etag);
     if (absorbed) {
-      if ((await this.store.head(keys.summary)) !== null) {
+      const summaryInfo = await this.store.head(keys.summary).catch((err: unknown) => {
+        opened.stream.destroy();
+        throw err;
+      });
+      if (summaryInfo !== null) {
+        opened.stream.destroy();
         this.skipped++;
         this.logger.debug(`${job.key}: this version is already processed and absorbed; skipped`);
         return false;
@@ -212,7 +219,7 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
     try {
       result = await processBatch(
         this.store,
-        { keys, etag: info.etag },
+        { keys, etag: info.etag, input: opened.stream },
         snapshot,
         this.settings,
         this.progress(job.key, info.size),

@@ -17,14 +17,14 @@ import { ProcessingService } from '../../src/processing/processing.service';
 import { ProcessingTuning } from '../../src/processing/processing.tuning';
 import { generateBatch } from '../../src/producer/batch-generator';
 import { LocalDirectoryStore } from '../../src/storage/local-directory.store';
-import { ObjectStore, StorageError } from '../../src/storage/object-store';
+import { ObjectInfo, ObjectStore, StorageError } from '../../src/storage/object-store';
 import { StorageModule } from '../../src/storage/storage.module';
 
 /** The local store, with reads of raw/ that fail on demand (an S3 outage, as seen by the pipeline). */
 class FlakyStore extends LocalDirectoryStore {
   failReads = 0;
   reads = 0;
-  override async getStream(key: string): Promise<Readable | null> {
+  override async open(key: string): Promise<{ stream: Readable; info: ObjectInfo } | null> {
     if (key.startsWith('raw/')) {
       this.reads++;
       if (this.failReads > 0) {
@@ -32,7 +32,7 @@ class FlakyStore extends LocalDirectoryStore {
         throw new StorageError('get', key, new Error('simulated outage'));
       }
     }
-    return super.getStream(key);
+    return super.open(key);
   }
 }
 
@@ -255,10 +255,10 @@ describe('ProcessingService', () => {
       await store.put(keys[i], batch(50, i));
     }
     let peak = 0;
-    const origGet = store.getStream.bind(store);
-    store.getStream = async (key: string) => {
+    const origOpen = store.open.bind(store);
+    store.open = async (key: string) => {
       peak = Math.max(peak, processing.counters.running);
-      return origGet(key);
+      return origOpen(key);
     };
     for (const key of keys) {
       expect(processing.enqueue({ key, source: 'sns' })).toBe('queued');
