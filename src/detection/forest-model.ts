@@ -63,13 +63,16 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
  * content fingerprint (size, columns, a few rows), so two different windows that happen to share a
  * generation (a reloaded or replaced baseline) never share a model; and the fit options.
  */
+/** Scratch space to read a double's bits without allocating (modelKey runs for every batch). */
+const KEY_BITS = new Float64Array(1);
+const KEY_WORDS = new Uint32Array(KEY_BITS.buffer);
+
 export function modelKey(window: ReferenceWindowView, options: ForestModelOptions): string {
   let h = 2166136261;
   const mix = (x: number) => {
-    const bits = new Float64Array([x]);
-    const words = new Uint32Array(bits.buffer);
-    h = Math.imul(h ^ words[0], 16777619) >>> 0;
-    h = Math.imul(h ^ words[1], 16777619) >>> 0;
+    KEY_BITS[0] = x;
+    h = Math.imul(h ^ KEY_WORDS[0], 16777619) >>> 0;
+    h = Math.imul(h ^ KEY_WORDS[1], 16777619) >>> 0;
   };
   const n = window.size;
   for (const i of n > 0 ? [0, n >> 1, n - 1] : []) {
