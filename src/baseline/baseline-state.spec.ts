@@ -268,10 +268,10 @@ describe('BaselineState', () => {
     it('takes normal rows, mapping a different column order by name', () => {
       const state = BaselineState.empty(OPTIONS);
       state.absorb(src(1), contributionOf(['a', 'b'], Array.from({ length: 256 }, () => [1, 2])));
-      state.absorb(src(2), contributionOf(['b', 'a'], Array.from({ length: 512 }, () => [2, 1])));
+      state.absorb(src(2), contributionOf(['b', 'a'], Array.from({ length: 1024 }, () => [2, 1])));
       const w = state.snapshot().window;
       expect(w.columns).toEqual(['a', 'b']);
-      expect(w.size).toBe(768);
+      expect(w.size).toBe(1280);
       for (let i = 0; i < w.size; i++) expect(Array.from(w.row(i).values)).toEqual([1, 2]);
     });
 

@@ -12,11 +12,11 @@ describe('ReferenceWindow', () => {
     expect([w.size, w.generation, w.pendingSize]).toEqual([0, 0, 255]);
     fill(w, 1, 255);
     expect([w.size, w.generation, w.pendingSize]).toEqual([256, 1, 0]);
-    fill(w, 511, 256);
+    fill(w, 1023, 256);
     expect([w.size, w.generation]).toEqual([256, 1]);
-    fill(w, 1, 767);
-    expect([w.size, w.generation]).toEqual([768, 2]);
-    expect(Array.from(w.row(767).values)).toEqual([767, -767]);
+    fill(w, 1, 1279);
+    expect([w.size, w.generation]).toEqual([1280, 2]);
+    expect(Array.from(w.row(1279).values)).toEqual([1279, -1279]);
   });
 
   it('evicts the oldest rows beyond capacity', () => {

@@ -44,7 +44,7 @@ export interface ReferenceWindowJson {
 
 export class ReferenceWindowFormatError extends Error {}
 
-const DEFAULTS = { capacity: 2048, commitEvery: 512, minInitial: 256 };
+const DEFAULTS = { capacity: 2048, commitEvery: 1024, minInitial: 256 };
 
 export class ReferenceWindow implements ReferenceWindowView {
   readonly columns: readonly string[];
