@@ -124,9 +124,9 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
   }
 
   /**
-   * Catch-up: lists raw/ and queues every batch that has neither `processed/<name>_summary.json`
-   * nor `_error.json`. Concurrent calls share one scan. To retry a batch that failed for good,
-   * delete its error report (or upload the file again).
+   * Catch-up: lists raw/ and queues every batch without `processed/<name>_summary.json`, except
+   * batches recorded as bad input, storage failures younger than `retryFailedAfterMs`, and (local
+   * mode) files still being written. Concurrent calls share one scan.
    */
   scanRaw(): Promise<CatchUpResult> {
     this.scan ??= this.doScan().finally(() => (this.scan = null));
@@ -135,21 +135,45 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
 
   private async doScan(): Promise<CatchUpResult> {
     const { rawPrefix, rawSuffix } = this.config.ingestion;
-    const done = new Set<string>();
+    const summarised = new Set<string>();
+    const failed = new Map<string, string>(); // name -> error report key
     for await (const obj of this.store.list(PROCESSED_PREFIX)) {
       const m = /^(.*)_(summary|error)\.json$/.exec(obj.key.slice(PROCESSED_PREFIX.length));
-      if (m) done.add(m[1]);
+      if (m?.[2] === 'summary') summarised.add(m[1]);
+      else if (m) failed.set(m[1], obj.key);
     }
+    const localMode = !this.config.storage.bucket;
     let found = 0;
     let queued = 0;
     for await (const obj of this.store.list(rawPrefix)) {
       if (!isRawBatchKey(obj.key, rawPrefix, rawSuffix)) continue;
       found++;
-      if (done.has(batchKeys(obj.key, rawPrefix, rawSuffix).name)) continue;
+      const name = batchKeys(obj.key, rawPrefix, rawSuffix).name;
+      if (summarised.has(name)) continue;
+      // A file still being copied into DATA_DIR/raw/ is the watcher's, once its size settles.
+      if (localMode && Date.now() - obj.lastModified.getTime() < this.tuning.localSettleMs) continue;
+      const report = failed.get(name);
+      if (report !== undefined && !(await this.worthRetrying(report))) continue;
       if (this.enqueue({ key: obj.key, etag: obj.etag, source: 'catch-up' }) === 'queued') queued++;
     }
     if (queued > 0) this.logger.log(`Catch-up: ${queued} of ${found} raw batches had no output yet; queued`);
     return { found, queued };
+  }
+
+  /**
+   * A batch recorded as failed is tried again by the catch-up scan only when the failure was the
+   * storage's (retryable, e.g. an outage longer than the retries), and not too soon after it. Bad
+   * input stays failed until someone uploads the file again or deletes the report.
+   */
+  private async worthRetrying(reportKey: string): Promise<boolean> {
+    try {
+      const report = JSON.parse((await this.store.getText(reportKey)) ?? 'null') as { retryable?: unknown; failed_at?: unknown } | null;
+      if (report?.retryable !== true) return false;
+      const failedAt = typeof report.failed_at === 'string' ? Date.parse(report.failed_at) : NaN;
+      return !(Date.now() - failedAt < this.tuning.retryFailedAfterMs);
+    } catch {
+      return false; // unreadable report: leave it for a person
+    }
   }
 
   onModuleDestroy(): void {

@@ -9,6 +9,10 @@ export class ProcessingTuning {
   retryMaxDelayMs = 60_000;
   /** How often `raw/` is listed for batches without processed output (SNS gives up on a down endpoint). */
   catchUpIntervalMs = 60_000;
+  /** A batch that failed for a storage reason is queued again by the catch-up scan after this long. */
+  retryFailedAfterMs = 5 * 60_000;
+  /** Local mode: the catch-up scan leaves a raw file modified this recently to the watcher (it may still be being copied). */
+  localSettleMs = 5_000;
   /** Scan once at start-up (in the background, boot does not wait for it). */
   catchUpOnBoot = true;
   /** Batches waiting beyond this are refused (ingestion answers 503, SNS redelivers later). */

@@ -51,7 +51,7 @@ async function boot(env: Record<string, string> = {}, tuningOverrides: Partial<P
     PROCESS_CONCURRENCY: '2',
     ...env,
   });
-  const tuning = Object.assign(new ProcessingTuning(), { retryBaseDelayMs: 5, catchUpOnBoot: false, catchUpIntervalMs: 0, ...tuningOverrides });
+  const tuning = Object.assign(new ProcessingTuning(), { retryBaseDelayMs: 5, catchUpOnBoot: false, catchUpIntervalMs: 0, localSettleMs: 0, ...tuningOverrides });
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(config), ScheduleModule.forRoot(), MetricsModule, StorageModule, ProcessingModule],
   })
@@ -217,6 +217,34 @@ describe('ProcessingService', () => {
     expect(exists('processed/new1_summary.json')).toBe(true);
     expect(exists('processed/sub/new2_summary.json')).toBe(true);
     expect(await processing.scanRaw()).toEqual({ found: 4, queued: 0 });
+  });
+
+  it('catch-up retries a batch that failed for a storage reason once the report is old enough, never bad input', async () => {
+    store.failReads = 99;
+    await store.put('raw/outage.csv', batch(20));
+    processing.enqueue({ key: 'raw/outage.csv', source: 'sns' });
+    await processing.idle();
+    expect(JSON.parse(read('processed/outage_error.json'))).toMatchObject({ retryable: true });
+    store.failReads = 0;
+    await store.put('raw/bad.csv', '');
+    processing.enqueue({ key: 'raw/bad.csv', source: 'sns' });
+    await processing.idle();
+    expect(JSON.parse(read('processed/bad_error.json'))).toMatchObject({ retryable: false });
+
+    expect(await processing.scanRaw()).toEqual({ found: 2, queued: 0 }); // the outage report is fresh
+    await app.close();
+    await boot({}, { retryFailedAfterMs: 0 });
+    expect(await processing.scanRaw()).toEqual({ found: 2, queued: 1 });
+    await processing.idle();
+    expect(exists('processed/outage_summary.json')).toBe(true);
+    expect(exists('processed/bad_summary.json')).toBe(false);
+  });
+
+  it('in local mode, leaves a file modified moments ago to the watcher', async () => {
+    await app.close();
+    await boot({}, { localSettleMs: 60_000 });
+    await store.put('raw/copying.csv', batch(20));
+    expect(await processing.scanRaw()).toEqual({ found: 1, queued: 0 });
   });
 
   it('at start-up, scans raw/ in the background and processes what arrived while it was down', async () => {
