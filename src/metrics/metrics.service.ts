@@ -1,6 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+const MAX_CHANNEL_LABELS = 100;
+const OTHER_CHANNELS = '_other';
+
+/**
+ * Channel names come from CSV headers: a label series per name would grow without bound with files
+ * of ever new columns. The first MAX_CHANNEL_LABELS names get their own series, the rest share one.
+ */
+export class CappedLabelCounter {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly counter: Counter<'channel'>) {}
+
+  inc(labels: { channel: string }, value = 1): void {
+    let channel = labels.channel;
+    if (!this.seen.has(channel)) {
+      if (this.seen.size >= MAX_CHANNEL_LABELS) channel = OTHER_CHANNELS;
+      else this.seen.add(channel);
+    }
+    this.counter.inc({ channel }, value);
+  }
+}
+
 /**
  * The service's Prometheus metrics, one registry per app instance (tests boot several apps in one
  * process, so nothing goes to prom-client's global registry).
@@ -25,12 +47,14 @@ export class MetricsService {
     help: 'Rows scored',
     registers: [this.registry],
   });
-  readonly anomaliesFlagged = new Counter({
-    name: 'anomaly_anomalies_flagged_total',
-    help: 'Anomalous values flagged, by channel ("isolation" for rows flagged by the forest alone)',
-    labelNames: ['channel'] as const,
-    registers: [this.registry],
-  });
+  readonly anomaliesFlagged = new CappedLabelCounter(
+    new Counter({
+      name: 'anomaly_anomalies_flagged_total',
+      help: `Anomalous values flagged, by channel ("isolation" for rows flagged by the forest alone; "${OTHER_CHANNELS}" beyond ${MAX_CHANNEL_LABELS} channels)`,
+      labelNames: ['channel'] as const,
+      registers: [this.registry],
+    }),
+  );
   readonly batchDuration = new Histogram({
     name: 'anomaly_batch_duration_seconds',
     help: 'Time to score one batch end to end (read, score, write, fold)',
