@@ -41,6 +41,46 @@ describe('AppConfig', () => {
     expect(() => AppConfig.forTest({ [name]: value })).toThrow(message);
   });
 
+  it('reads SNS topic ARNs in every partition, and trusted certificate URL prefixes', () => {
+    const arns = [
+      'arn:aws:sns:eu-west-1:123456789012:anomaly-raw-uploads',
+      'arn:aws-cn:sns:cn-north-1:123456789012:t_1',
+      'arn:aws-us-gov:sns:us-gov-west-1:123456789012:orders.fifo',
+    ];
+    const c = AppConfig.forTest({ SNS_TOPIC_ARNS: ` ${arns.join(' , ')},`, SNS_TRUSTED_CERT_URL_PREFIXES: 'http://127.0.0.1:4000/certs/, https://certs.test/' });
+    expect(c.ingestion.topicArns).toEqual(arns);
+    expect(c.ingestion.trustedCertUrlPrefixes).toEqual(['http://127.0.0.1:4000/certs/', 'https://certs.test/']);
+  });
+
+  it.each([
+    ['a topic name instead of an ARN', 'anomaly-raw-uploads'],
+    ['an SQS queue ARN', 'arn:aws:sqs:eu-west-1:123456789012:queue'],
+    ['a short account id', 'arn:aws:sns:eu-west-1:12345:topic'],
+    ['a typo in the partition', 'arn:aws-gov:sns:us-gov-west-1:123456789012:topic'],
+    ['no region', 'arn:aws:sns::123456789012:topic'],
+    ['a subscription ARN', 'arn:aws:sns:eu-west-1:123456789012:topic:5f2b6c1e-0000-4000-8000-000000000000'],
+    ['a space inside the name', 'arn:aws:sns:eu-west-1:123456789012:my topic'],
+  ])('refuses SNS_TOPIC_ARNS with %s, naming the variable and the entry', (_why, bad) => {
+    const good = 'arn:aws:sns:eu-west-1:123456789012:ok';
+    const build = () => AppConfig.forTest({ SNS_TOPIC_ARNS: `${good},${bad}` });
+    expect(build).toThrow(ConfigurationError);
+    expect(build).toThrow(/SNS_TOPIC_ARNS=.*must be a comma-separated list of SNS topic ARNs/);
+    expect(build).toThrow(`not one: ${JSON.stringify(bad)}`);
+  });
+
+  it.each([
+    ['not a URL', 'not a url'],
+    ['a relative path', '/sns-certs/'],
+    ['no scheme', '127.0.0.1:4000/certs/'],
+    ['another scheme', 'file:///etc/ssl/'],
+    ['credentials', 'http://user:pw@127.0.0.1:4000/'],
+  ])('refuses SNS_TRUSTED_CERT_URL_PREFIXES with %s at validation, not later with a TypeError', (_why, bad) => {
+    const build = () => AppConfig.forTest({ SNS_TRUSTED_CERT_URL_PREFIXES: `http://127.0.0.1:4000/ok/,${bad}` });
+    expect(build).toThrow(ConfigurationError);
+    expect(build).toThrow(/SNS_TRUSTED_CERT_URL_PREFIXES=.*absolute http\(s\) URLs/);
+    expect(build).toThrow(`not one: ${JSON.stringify(bad)}`);
+  });
+
   it('names every bad variable at once', () => {
     expect(() => AppConfig.forTest({ PORT: 'x', Z_THRESHOLD: 'y' })).toThrow(/PORT[\s\S]*Z_THRESHOLD|Z_THRESHOLD[\s\S]*PORT/);
   });

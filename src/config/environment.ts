@@ -11,6 +11,7 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
 
@@ -25,6 +26,37 @@ const toNumber = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
 const toStr = ({ value }: { value: unknown }) =>
   value === undefined || String(value).trim() === '' ? undefined : String(value).trim();
+
+/** The entries of a comma-separated variable, as AppConfig reads them (trimmed, empty ones dropped). */
+const entries = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** Each comma-separated entry must pass `accepts`; the message names the variable and the bad entries. */
+function EachEntry(variable: string, expected: string, accepts: (entry: string) => boolean): PropertyDecorator {
+  const bad = (value: unknown) => (typeof value === 'string' ? entries(value).filter((e) => !accepts(e)) : [String(value)]);
+  return ValidateBy({
+    name: 'eachEntry',
+    validator: {
+      validate: (value: unknown) => bad(value).length === 0,
+      defaultMessage: (args) => `${variable} must be a comma-separated list of ${expected}; not one: ${bad(args?.value).map((e) => JSON.stringify(e)).join(', ')}`,
+    },
+  });
+}
+
+/** arn:<partition>:sns:<region>:<account>:<topic name, ".fifo" for FIFO topics>. */
+const TOPIC_ARN = /^arn:aws(?:-cn|-us-gov)?:sns:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/;
+
+const isHttpUrl = (entry: string): boolean => {
+  try {
+    const url = new URL(entry);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '' && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+};
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 
@@ -112,10 +144,12 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'SNS_VERIFY_SIGNATURES must be true or false' })
   SNS_VERIFY_SIGNATURES?: boolean;
 
-  @IsOptional() @Transform(toStr) @IsString()
+  @IsOptional() @Transform(toStr)
+  @EachEntry('SNS_TOPIC_ARNS', 'SNS topic ARNs (arn:aws:sns:<region>:<12-digit account>:<topic>)', (e) => TOPIC_ARN.test(e))
   SNS_TOPIC_ARNS?: string;
 
-  @IsOptional() @Transform(toStr) @IsString()
+  @IsOptional() @Transform(toStr)
+  @EachEntry('SNS_TRUSTED_CERT_URL_PREFIXES', 'absolute http(s) URLs without credentials', isHttpUrl)
   SNS_TRUSTED_CERT_URL_PREFIXES?: string;
 
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'LOCAL_WATCH must be true or false' })

@@ -17,6 +17,14 @@ export interface HttpGetResult {
 /** A network failure, a timeout or a body that is too large. */
 export class HttpGetError extends Error {
   override readonly name = 'HttpGetError';
+
+  /** The system error code when there is one (`ENOTFOUND`, `ECONNREFUSED`...), so callers can tell them apart. */
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -38,7 +46,7 @@ export function httpGet(url: string, options: HttpGetOptions): Promise<HttpGetRe
       settled = true;
       clearTimeout(deadline);
       req.destroy();
-      reject(err instanceof HttpGetError ? err : new HttpGetError(err.message));
+      reject(err instanceof HttpGetError ? err : new HttpGetError(err.message, (err as NodeJS.ErrnoException).code));
     };
     const req = lib.get(
       target,

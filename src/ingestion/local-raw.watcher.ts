@@ -77,11 +77,16 @@ export class LocalRawWatcher implements OnApplicationBootstrap, OnApplicationShu
     await fs.mkdir(this.dir, { recursive: true });
     for (const [name, signature] of await this.listDir()) this.known.set(name, signature);
     try {
-      this.watcher = watch(this.dir, { persistent: false }, (_event, filename) => this.hint(filename ?? undefined));
+      this.watcher = watch(this.dir, { persistent: false }, (_event, filename) => {
+        void this.guard('fs.watch event', () => this.hint(filename ?? undefined));
+      });
       this.watcher.on('error', (err) => {
-        this.logger.warn(`fs.watch on ${this.dir} failed (${err.message}); relying on the periodic listing`);
-        this.watcher?.close();
+        const failed = this.watcher;
         this.watcher = undefined;
+        void this.guard('closing fs.watch', () => {
+          failed?.close();
+          this.logger.warn(`fs.watch on ${this.dir} failed (${err.message}); relying on the periodic listing`);
+        });
       });
     } catch (err) {
       this.logger.warn(`fs.watch is not available on ${this.dir} (${(err as Error).message}); relying on the periodic listing`);
@@ -101,7 +106,7 @@ export class LocalRawWatcher implements OnApplicationBootstrap, OnApplicationShu
   private schedulePoll(): void {
     if (this.stopped) return;
     const interval = this.watcher ? this.options.rescanIntervalMs : this.options.pollIntervalMs;
-    this.pollTimer = setTimeout(() => void this.poll().finally(() => this.schedulePoll()), interval);
+    this.pollTimer = setTimeout(() => void this.guard('listing', () => this.poll()).then(() => this.schedulePoll()), interval);
     this.pollTimer.unref();
   }
 
@@ -131,14 +136,16 @@ export class LocalRawWatcher implements OnApplicationBootstrap, OnApplicationShu
   private hint(filename?: string): void {
     if (!this.started || this.stopped) return;
     if (!filename) {
-      void this.poll();
+      void this.guard('listing', () => this.poll());
       return;
     }
     const name = path.basename(filename);
     if (!this.matches(name)) return;
-    void fs.stat(path.join(this.dir, name)).then(
-      (st) => st.isFile() && this.consider(name, signatureOf(st)),
-      () => this.pending.delete(name),
+    void this.guard(`looking at ${name}`, () =>
+      fs.stat(path.join(this.dir, name)).then(
+        (st) => void (st.isFile() && this.consider(name, signatureOf(st))),
+        () => void this.pending.delete(name),
+      ),
     );
   }
 
@@ -152,7 +159,7 @@ export class LocalRawWatcher implements OnApplicationBootstrap, OnApplicationShu
     if (this.settleTimer || this.stopped || this.pending.size === 0) return;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = undefined;
-      void this.settle().finally(() => this.scheduleSettle());
+      void this.guard('settling', () => this.settle()).then(() => this.scheduleSettle());
     }, this.options.settleCheckMs);
     this.settleTimer.unref();
   }
@@ -199,6 +206,23 @@ export class LocalRawWatcher implements OnApplicationBootstrap, OnApplicationShu
     } catch (err) {
       this.logger.warn(`Could not hand ${key} to processing, will retry: ${(err as Error).message}`);
       return false;
+    }
+  }
+
+  /**
+   * Runs work started from a timer or an event, where nobody awaits it: an error there would be an
+   * unhandled rejection, which ends the process. Logged instead; the next poll or settle tries again.
+   * Never rejects, even when logging itself fails.
+   */
+  private async guard(what: string, work: () => void | Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      try {
+        this.logger.error(`Local watcher failed while ${what}: ${err instanceof Error ? err.message : String(err)}`);
+      } catch {
+        // Nowhere left to report it; the watcher carries on.
+      }
     }
   }
 

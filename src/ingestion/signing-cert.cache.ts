@@ -1,5 +1,5 @@
 import { KeyObject, X509Certificate } from 'node:crypto';
-import { httpGet, HttpGetResult } from './http-get';
+import { httpGet, HttpGetError, HttpGetResult } from './http-get';
 import { IngestionUnavailableError, SnsVerificationError } from './ingestion.errors';
 
 export interface SigningCertCacheOptions {
@@ -8,6 +8,20 @@ export interface SigningCertCacheOptions {
   /** How long a fetched certificate is trusted without fetching it again (capped by its notAfter). */
   ttlMs?: number;
   timeoutMs?: number;
+  /**
+   * How long a URL whose certificate was refused (4xx, not a certificate, expired, host does not
+   * exist) is refused again without a fetch.
+   */
+  failureTtlMs?: number;
+  /**
+   * The same for transient failures (timeout, 5xx, connection refused). Short: SNS retries a
+   * delivery every 20 s by default, and a retry after an outage must reach the host again.
+   */
+  transientFailureTtlMs?: number;
+  /** Failed URLs (and hosts) remembered; the oldest go first. */
+  maxFailures?: number;
+  /** Distinct certificates fetched at once; a new URL beyond that is answered "unavailable" (503). */
+  maxConcurrentFetches?: number;
   /** Extra CA certificates for HTTPS fetches (tests). */
   ca?: string[];
   now?: () => number;
@@ -20,18 +34,33 @@ interface Entry {
   expiresAt: number;
 }
 
+interface Failure {
+  transient: boolean;
+  message: string;
+  expiresAt: number;
+}
+
 const MAX_CERT_BYTES = 64 * 1024;
 
 /**
  * Signing certificates by URL, as public keys ready for `crypto.verify`. Bounded (LRU), with a TTL,
  * and one fetch at a time per URL: a burst of messages signed with a new certificate fetches it once.
  * The URL must already have passed SnsUrlPolicy; this class fetches whatever it is given.
+ *
+ * Anyone can POST a message naming a certificate URL, before any signature is checked, so fetching
+ * is bounded too: failures are remembered per URL (and a host that does not exist, per host), and
+ * only a few distinct certificates are fetched at once.
  */
 export class SigningCertCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly failures = new Map<string, Failure>();
   private readonly inFlight = new Map<string, Promise<KeyObject>>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
+  private readonly failureTtlMs: number;
+  private readonly transientFailureTtlMs: number;
+  private readonly maxFailures: number;
+  private readonly maxConcurrentFetches: number;
   private readonly now: () => number;
   private readonly get: (url: string) => Promise<HttpGetResult>;
   private fetches = 0;
@@ -39,6 +68,10 @@ export class SigningCertCache {
   constructor(options: SigningCertCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 64;
     this.ttlMs = options.ttlMs ?? 24 * 3600 * 1000;
+    this.failureTtlMs = options.failureTtlMs ?? 5 * 60 * 1000;
+    this.transientFailureTtlMs = options.transientFailureTtlMs ?? 10 * 1000;
+    this.maxFailures = options.maxFailures ?? 1024;
+    this.maxConcurrentFetches = options.maxConcurrentFetches ?? 4;
     this.now = options.now ?? Date.now;
     const timeoutMs = options.timeoutMs ?? 5000;
     this.get = options.get ?? ((url) => httpGet(url, { timeoutMs, maxBytes: MAX_CERT_BYTES, ca: options.ca }));
@@ -49,7 +82,10 @@ export class SigningCertCache {
     return this.fetches;
   }
 
-  /** Returns the certificate's public key, synchronously when cached (the hot path). */
+  /**
+   * Returns the certificate's public key, synchronously when cached (the hot path). Failures are
+   * always a rejected promise: SnsVerificationError (403) or IngestionUnavailableError (503).
+   */
   publicKey(url: string): KeyObject | Promise<KeyObject> {
     const hit = this.entries.get(url);
     if (hit && hit.expiresAt > this.now()) {
@@ -59,12 +95,27 @@ export class SigningCertCache {
       return hit.key;
     }
     if (hit) this.entries.delete(url);
-    let pending = this.inFlight.get(url);
-    if (!pending) {
-      pending = this.fetch(url).finally(() => this.inFlight.delete(url));
-      this.inFlight.set(url, pending);
+    const pending = this.inFlight.get(url);
+    if (pending) return pending;
+
+    const failed = this.recentFailure(url) ?? this.recentFailure(hostKey(url));
+    if (failed) {
+      const message = `${failed.message} (remembered; not fetched again yet)`;
+      return Promise.reject(failed.transient ? new IngestionUnavailableError(message) : new SnsVerificationError(message));
     }
-    return pending;
+    if (this.inFlight.size >= this.maxConcurrentFetches) {
+      return Promise.reject(
+        new IngestionUnavailableError(`too many signing certificates being fetched at once (${this.inFlight.size}); not fetching ${url} now`),
+      );
+    }
+    const fetching = this.fetch(url)
+      .catch((err: unknown) => {
+        this.remember(url, err);
+        throw err;
+      })
+      .finally(() => this.inFlight.delete(url));
+    this.inFlight.set(url, fetching);
+    return fetching;
   }
 
   private async fetch(url: string): Promise<KeyObject> {
@@ -73,8 +124,13 @@ export class SigningCertCache {
     try {
       res = await this.get(url);
     } catch (err) {
-      throw new IngestionUnavailableError(`signing certificate ${url} could not be fetched: ${(err as Error).message}`);
+      const message = `signing certificate ${url} could not be fetched: ${(err as Error).message}`;
+      // The resolver says the name does not exist: not a host SNS could have signed from, and
+      // retrying will not change that. Anything else (EAI_AGAIN included) may pass.
+      if (err instanceof HttpGetError && err.code === 'ENOTFOUND') throw new HostNotFoundError(message);
+      throw new IngestionUnavailableError(message);
     }
+    // 429 asks to come back later; every other 4xx means there is no such certificate.
     if (res.status >= 500 || res.status === 429) {
       throw new IngestionUnavailableError(`signing certificate ${url} answered ${res.status}`);
     }
@@ -101,5 +157,47 @@ export class SigningCertCache {
       this.entries.delete(this.entries.keys().next().value as string);
     }
     return key;
+  }
+
+  private recentFailure(key: string | undefined): Failure | undefined {
+    if (key === undefined) return undefined;
+    const failure = this.failures.get(key);
+    if (failure && failure.expiresAt <= this.now()) {
+      this.failures.delete(key);
+      return undefined;
+    }
+    return failure;
+  }
+
+  private remember(url: string, err: unknown): void {
+    const transient = !(err instanceof SnsVerificationError);
+    const failure: Failure = {
+      transient,
+      message: err instanceof Error ? err.message : String(err),
+      expiresAt: this.now() + (transient ? this.transientFailureTtlMs : this.failureTtlMs),
+    };
+    this.addFailure(url, failure);
+    const host = hostKey(url);
+    if (err instanceof HostNotFoundError && host) this.addFailure(host, failure);
+  }
+
+  private addFailure(key: string, failure: Failure): void {
+    this.failures.delete(key);
+    this.failures.set(key, failure);
+    while (this.failures.size > this.maxFailures) {
+      this.failures.delete(this.failures.keys().next().value as string);
+    }
+  }
+}
+
+/** A certificate host whose name does not resolve (→ 403, remembered for the whole host). */
+class HostNotFoundError extends SnsVerificationError {}
+
+/** Failures of a whole host are kept under this key; no URL can collide with it (URLs have a scheme). */
+function hostKey(url: string): string | undefined {
+  try {
+    return `host ${new URL(url).host}`;
+  } catch {
+    return undefined;
   }
 }

@@ -1,9 +1,19 @@
+// AWS region names: a two-letter area, `gov-` for GovCloud, a compass direction, a small number
+// (us-east-1, eu-west-3, ap-southeast-2, us-gov-west-1, ca-central-1). A fixed vocabulary rather than
+// `[a-z-]+` so that a forged message cannot make the server resolve invented hostnames at will.
+const DIRECTION = '(?:central|(?:north|south)(?:east|west)?|east|west)';
+const REGION = `[a-z]{2}-(?:gov-)?${DIRECTION}-\\d{1,2}`;
+const CN_REGION = `cn-${DIRECTION}-\\d{1,2}`;
+
 /**
- * SNS's own endpoints: `sns.<region>.amazonaws.com` and, in China, `sns.<region>.amazonaws.com.cn`.
- * Matched against the whole parsed hostname, anchored at both ends, so that neither
- * `sns.us-east-1.amazonaws.com.evil.com` nor `evilsns.us-east-1.amazonaws.com` passes.
+ * SNS's own endpoints: `sns.<region>.amazonaws.com` and, for the China regions only,
+ * `sns.cn-<...>.amazonaws.com.cn`. Matched against the whole parsed hostname, anchored at both ends,
+ * so that neither `sns.us-east-1.amazonaws.com.evil.com` nor `evilsns.us-east-1.amazonaws.com` passes.
  */
-export const SNS_HOST = /^sns\.[a-z]{2}(?:-[a-z]+)+-\d{1,2}\.amazonaws\.com(?:\.cn)?$/;
+export const SNS_HOST = new RegExp(`^sns\\.(?:(?!cn-)${REGION}\\.amazonaws\\.com|${CN_REGION}\\.amazonaws\\.com\\.cn)$`);
+
+/** How SNS names its signing certificates, e.g. `/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem`. */
+export const SNS_CERT_PATH = /^\/SimpleNotificationService-[0-9a-f]+\.pem$/;
 
 /**
  * Decides which URLs the service may fetch on an SNS message's behalf: the signing certificate and
@@ -26,12 +36,16 @@ export class SnsUrlPolicy {
     return this.trusted.length > 0;
   }
 
-  /** Where a signing certificate may come from: also requires a `.pem` path and no query. */
+  /**
+   * Where a signing certificate may come from: no query; on an SNS host, only a path named the way
+   * SNS names its certificates (anything else there is not one, and fetching it costs a request).
+   * Trusted prefixes (tests) are taken whole.
+   */
   isAllowedCertUrl(candidate: string): boolean {
     const url = parse(candidate);
     if (!url || url.search || url.hash) return false;
     if (this.isTrusted(url)) return true;
-    return isSnsHttpsUrl(url) && url.pathname.endsWith('.pem');
+    return isSnsHttpsUrl(url) && SNS_CERT_PATH.test(url.pathname);
   }
 
   /** Where a subscription may be confirmed. */

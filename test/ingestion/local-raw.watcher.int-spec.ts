@@ -189,3 +189,85 @@ describe('LocalRawWatcher (local mode: DATA_DIR/raw/ feeds the batch sink)', () 
     expect(sink.jobs).toEqual([]);
   });
 });
+
+describe('LocalRawWatcher: errors in its timers and event handlers', () => {
+  // Work started by a timer or an event has no caller to reject to: an error escaping there is an
+  // unhandled rejection (or exception), which ends the process. Logging that throws stands in for
+  // any unexpected failure on those paths.
+  let dataDir: string;
+  let app: INestApplication | undefined;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+  beforeEach(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ingestion-watch-errors-'));
+    unhandled.length = 0;
+    process.on('unhandledRejection', onUnhandled);
+  });
+
+  afterEach(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    jest.restoreAllMocks();
+    await app?.close();
+    app = undefined;
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  const keys: string[] = [];
+
+  async function start(): Promise<LocalRawWatcher> {
+    keys.length = 0;
+    const sink: BatchSink = { enqueue: (job: IngestJob) => (keys.push(job.key), 'queued' as EnqueueOutcome) };
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(AppConfig.forTest({ DATA_DIR: dataDir })),
+        StorageModule,
+        IngestionModule.register({ sink: { useValue: sink } }),
+      ],
+    })
+      .overrideProvider(LocalRawWatcherOptions)
+      .useValue({ stableMs: 50, settleCheckMs: 20, pollIntervalMs: 50, rescanIntervalMs: 50 })
+      .compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    return app.get(LocalRawWatcher);
+  }
+
+  it('keeps polling when a periodic listing fails and reporting it fails too, with no unhandled rejection', async () => {
+    const fsModule = require('node:fs') as typeof import('node:fs');
+    jest.spyOn(fsModule, 'watch').mockImplementation(() => {
+      throw Object.assign(new Error('watch not supported'), { code: 'ENOSYS' });
+    });
+    await start();
+    const { Logger } = await import('@nestjs/common');
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {
+      throw new Error('logger broke');
+    });
+    // raw/ becomes a file: every listing fails with ENOTDIR, and the watcher warns about it.
+    await fs.rm(path.join(dataDir, 'raw'), { recursive: true });
+    await fs.writeFile(path.join(dataDir, 'raw'), 'not a directory');
+    await waitFor('two failed listings', () => warn.mock.calls.length >= 2);
+    await new Promise((r) => setImmediate(r)); // let a rejection from the last listing surface
+    expect(unhandled).toEqual([]);
+  });
+
+  it('survives an fs.watch error whose report fails, and falls back to listing', async () => {
+    const fsModule = require('node:fs') as typeof import('node:fs');
+    const { EventEmitter } = await import('node:events');
+    const fake = Object.assign(new EventEmitter(), { close: jest.fn() });
+    jest.spyOn(fsModule, 'watch').mockImplementation(() => fake as never);
+    await start();
+    const { Logger } = await import('@nestjs/common');
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {
+      throw new Error('logger broke');
+    });
+    expect(() => fake.emit('error', new Error('EMFILE'))).not.toThrow();
+    await new Promise((r) => setImmediate(r));
+    expect(fake.close).toHaveBeenCalled();
+    expect(unhandled).toEqual([]);
+    // Still finds new files, by listing now.
+    await fs.writeFile(path.join(dataDir, 'raw', 'after.csv'), SAMPLE);
+    await waitFor('after.csv', () => keys.length > 0);
+    expect(keys).toEqual(['raw/after.csv']);
+  });
+});

@@ -294,6 +294,9 @@ describe('POST /notify (signed SNS messages through the real app)', () => {
       ['a look-alike host', 'https://sns.eu-west-1.amazonaws.com.evil.example/SimpleNotificationService-x.pem'],
       ['a host ending like SNS', 'https://evilsns.eu-west-1.amazonaws.com/SimpleNotificationService-x.pem'],
       ['plain HTTP on an SNS host', 'http://sns.eu-west-1.amazonaws.com/SimpleNotificationService-x.pem'],
+      // Shaped like SNS but never a certificate: refused before any DNS lookup or fetch.
+      ['an SNS host, but a path SNS never names a certificate', 'https://sns.eu-west-1.amazonaws.com/anything.pem'],
+      ['an invented region', 'https://sns.xx-attacker-1.amazonaws.com/SimpleNotificationService-0123abcd.pem'],
     ])('refuses a certificate URL on %s', async (_why, certUrl) => {
       const res = await post(notify([{ key: 'raw/c.csv', eTag: 'c' }], { certUrl }));
       expect(res.status).toBe(403);
