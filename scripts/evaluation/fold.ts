@@ -1,9 +1,10 @@
 /**
- * The one place where the evaluation folds a scored batch into the baseline. It builds the
- * contribution the real pipeline builds (accepted / rejected values per channel by the detector's
- * `channelAnomalous`, the batch's normal rows for the reference window) and hands it to the real
- * `BaselineState` (Welford with M3/M4, level-shift re-learning, reference window).
- * To evaluate through the real file pipeline instead, replace this function.
+ * How the ablation (detector-stream.ts, the detector called directly) folds a scored batch into the
+ * baseline. It builds the contribution the real pipeline builds (accepted / rejected values per
+ * channel by the detector's `channelAnomalous`, the batch's normal rows for the reference window) and
+ * hands it to the real `BaselineState` (Welford with M3/M4, level-shift re-learning, reference
+ * window). The default evaluation does not use it: it goes through `processBatch`, whose
+ * ContributionBuilder does this for the service.
  */
 import { BaselineState } from '../../src/baseline/baseline-state';
 import { BatchContribution } from '../../src/baseline/batch-contribution';

@@ -12,6 +12,7 @@ import { PipelineSettings, processBatch, SourceMissingError } from './batch-pipe
 import { BatchJob, BatchQueue, EnqueueResult, QueueCounters } from './batch-queue';
 import { BatchSummary } from './batch-summary';
 import { ScoringProgress } from './csv-scorer';
+import { pipelineSettings } from './pipeline-settings';
 import { ProcessingTuning } from './processing.tuning';
 
 export interface ProcessingCounters extends QueueCounters {
@@ -61,18 +62,7 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
     private readonly tuning: ProcessingTuning,
     @Optional() private readonly metrics?: MetricsService,
   ) {
-    const { detection } = config;
-    this.settings = {
-      detection: {
-        zThreshold: detection.zThreshold,
-        minCount: config.baseline.minCount,
-        trees: detection.trees,
-        seed: detection.seed,
-      },
-      channels: detection.channels,
-      entityColumn: detection.entityColumn,
-      minCount: config.baseline.minCount,
-    };
+    this.settings = pipelineSettings(config);
     this.queue = new BatchQueue(
       {
         run: (job) => this.timed(job),

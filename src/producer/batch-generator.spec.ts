@@ -1,5 +1,13 @@
 import { createRng } from '../detection/seeded-random';
-import { anomalyCount, BATCH_PROFILES, generateBatch, LEVEL_SHIFT_AT } from './batch-generator';
+import {
+  anomalyCount,
+  BATCH_PROFILES,
+  CORRELATED_MARGINALS,
+  CORRELATION_BREAK_MAX_Z,
+  CORRELATION_BREAK_SHARE,
+  generateBatch,
+  LEVEL_SHIFT_AT,
+} from './batch-generator';
 
 const START = new Date('2026-02-24T00:10:51.000Z');
 
@@ -16,6 +24,11 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => {
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) * (b - m), 0) / xs.length);
+};
+const correlation = (xs: number[], ys: number[]) => {
+  const mx = mean(xs);
+  const my = mean(ys);
+  return xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / xs.length / (std(xs) * std(ys));
 };
 
 describe('generateBatch', () => {
@@ -116,6 +129,62 @@ describe('generateBatch', () => {
     const disk = column(rows, 5);
     expect(new Set(disk).size).toBeLessThan(60);
     expect(std(disk)).toBeLessThan(0.2);
+  });
+
+  describe('correlated', () => {
+    const marginalZ = (channel: keyof typeof CORRELATED_MARGINALS, x: number) =>
+      (x - CORRELATED_MARGINALS[channel].mean) / CORRELATED_MARGINALS[channel].std;
+
+    it('channels move together, with the announced marginals', () => {
+      const { csv, truth } = generateBatch({ rows: 20000, start: START, rng: createRng(12), profile: 'correlated', injectAnomalies: false });
+      expect(truth).toEqual([]);
+      const { header, rows } = parse(csv);
+      expect(header).toEqual(['timestamp', 'host', 'requests_per_s', 'cpu_pct', 'latency_ms', 'memory_pct']);
+      const [requests, cpu, latency, memory] = [2, 3, 4, 5].map((i) => column(rows, i));
+      expect(correlation(requests, cpu)).toBeGreaterThan(0.95);
+      expect(correlation(cpu, latency)).toBeGreaterThan(0.85);
+      expect(Math.abs(correlation(requests, memory))).toBeLessThan(0.05);
+      for (const [name, xs] of [['requests_per_s', requests], ['cpu_pct', cpu], ['latency_ms', latency], ['memory_pct', memory]] as const) {
+        expect(Math.abs(mean(xs) - CORRELATED_MARGINALS[name].mean)).toBeLessThan(0.05 * CORRELATED_MARGINALS[name].std);
+        expect(std(xs) / CORRELATED_MARGINALS[name].std).toBeGreaterThan(0.97);
+        expect(std(xs) / CORRELATED_MARGINALS[name].std).toBeLessThan(1.03);
+      }
+    });
+
+    it('injects spikes far out and correlation breaks that stay inside every marginal range', () => {
+      const kinds = { spike: 0, 'correlation-break': 0 };
+      let farSpikes = 0;
+      let lowest = Infinity;
+      let highestPct = -Infinity;
+      for (let seed = 0; seed < 60; seed++) {
+        const { csv, truth } = generateBatch({ rows: 100, start: START, rng: createRng(seed), profile: 'correlated', batchIndex: seed });
+        expect(truth).toHaveLength(5);
+        const { header, rows } = parse(csv);
+        const value = (row: number, channel: string) => Number(rows[row][header.indexOf(channel)]);
+        for (const t of truth) {
+          kinds[t.kind!]++;
+          if (t.kind === 'spike') {
+            if (Math.abs(marginalZ(t.channel as keyof typeof CORRELATED_MARGINALS, value(t.row, t.channel))) > 3) farSpikes++;
+            continue;
+          }
+          expect(t.channel).toBe('cpu_pct');
+          for (const ch of Object.keys(CORRELATED_MARGINALS) as (keyof typeof CORRELATED_MARGINALS)[]) {
+            expect(Math.abs(marginalZ(ch, value(t.row, ch)))).toBeLessThanOrEqual(CORRELATION_BREAK_MAX_Z + 1e-3);
+          }
+          // What the requests explain (cpu = 10 + 0.2 requests, noise std 2) is far below the cpu seen.
+          expect(value(t.row, 'cpu_pct') - (10 + 0.2 * value(t.row, 'requests_per_s'))).toBeGreaterThan(5 * 2);
+        }
+        lowest = Math.min(lowest, ...[2, 3, 4, 5].flatMap((i) => column(rows, i)));
+        highestPct = Math.max(highestPct, ...column(rows, 3), ...column(rows, 5));
+      }
+      // Spikes stay physical: no negative rate or latency, no percentage above 100.
+      expect(lowest).toBeGreaterThanOrEqual(0);
+      expect(highestPct).toBeLessThanOrEqual(100);
+      const total = kinds.spike + kinds['correlation-break'];
+      expect(kinds['correlation-break'] / total).toBeGreaterThan(CORRELATION_BREAK_SHARE - 0.1);
+      expect(kinds['correlation-break'] / total).toBeLessThan(CORRELATION_BREAK_SHARE + 0.1);
+      expect(farSpikes / kinds.spike).toBeGreaterThan(0.97);
+    });
   });
 
   it('rejects bad arguments', () => {

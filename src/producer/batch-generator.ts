@@ -16,9 +16,19 @@
  *   Poisson(20) (repeated values), disk_used_pct near-constant (71.30 plus 0.01 every 2 hours of
  *   stream time, a reading 0.01 off in 2% of rows). Injected anomalies are bursts: cpu 92-100 %,
  *   latency x6-x12, requests at 2.2-3x the rate, disk +3 to +6 points.
+ * - `correlated`: server channels that move together,
+ *   `timestamp,host,requests_per_s,cpu_pct,latency_ms,memory_pct` with requests_per_s ~ N(200, 40),
+ *   cpu_pct = 10 + 0.2 * requests + N(0, 2) (correlation 0.97 with requests), latency_ms =
+ *   80 + 1.5 * (cpu - 50) + N(0, 5), memory_pct = 62 + 1.5 sin(2 pi minute / 1440) + N(0, 1) (a
+ *   slow daily cycle). Marginal means and stds: `CORRELATED_MARGINALS`. Two kinds of anomaly
+ *   (`truth[].kind`): a `spike` as in the Gaussian profiles (one channel pushed 5-8 of its marginal
+ *   std, kept >= 0 and cpu/memory <= 100), and, for `CORRELATION_BREAK_SHARE` of the anomalous rows, a `correlation-break`: cpu at
+ *   +2 to +2.5 std while requests stay within -1.5..+0.5 std (cpu 12-16 noise std above what the
+ *   requests explain), latency following cpu; every channel is clamped to within 2.5 std of its own
+ *   mean, so only the combination is unusual (truth channel `cpu_pct`).
  *
  * Injected anomalies (all profiles): max(1, floor(rows / 20)) distinct rows, one random channel
- * each. For the Gaussian profiles the value is pushed 5-8 of the channel's std away, random sign,
+ * each (a correlation break instead for some rows of `correlated`). For the Gaussian profiles the value is pushed 5-8 of the channel's std away, random sign,
  * added to the value drawn (as the reference producer does: its wind_speed anomalies go negative).
  * `truth[].row` is the 0-based data row (the header is not counted).
  */
@@ -32,9 +42,9 @@ import {
   uniform,
 } from '../detection/seeded-random';
 
-export type BatchProfile = 'reference' | 'drift' | 'quiet-fifth' | 'level-shift' | 'server';
+export type BatchProfile = 'reference' | 'drift' | 'quiet-fifth' | 'level-shift' | 'server' | 'correlated';
 
-export const BATCH_PROFILES: readonly BatchProfile[] = ['reference', 'drift', 'quiet-fifth', 'level-shift', 'server'];
+export const BATCH_PROFILES: readonly BatchProfile[] = ['reference', 'drift', 'quiet-fifth', 'level-shift', 'server', 'correlated'];
 
 export const LEVEL_SHIFT_AT = 100;
 export const LEVEL_SHIFT_STD = 6;
@@ -52,9 +62,14 @@ export interface GenerateBatchOptions {
   batchIndex?: number;
 }
 
+/** `correlation-break`: every value within its usual range, only their combination is unusual. */
+export type AnomalyKind = 'spike' | 'correlation-break';
+
 export interface TruthEntry {
   row: number;
   channel: string;
+  /** Set by the `correlated` profile, which mixes the two kinds; the other profiles inject spikes only. */
+  kind?: AnomalyKind;
 }
 
 export interface GeneratedBatch {
@@ -104,9 +119,9 @@ export function generateBatch(options: GenerateBatchOptions): GeneratedBatch {
   if (!Number.isInteger(rows) || rows < 0) throw new Error(`rows must be a non-negative integer, got ${rows}`);
   if (!BATCH_PROFILES.includes(profile)) throw new Error(`unknown profile "${profile}"`);
   const inject = options.injectAnomalies ?? !(profile === 'quiet-fifth' && batchIndex % 5 === 4);
-  return profile === 'server'
-    ? serverBatch(rows, start.getTime(), rng, inject, batchIndex)
-    : sensorBatch(rows, start.getTime(), rng, inject, batchIndex, profile);
+  if (profile === 'server') return serverBatch(rows, start.getTime(), rng, inject, batchIndex);
+  if (profile === 'correlated') return correlatedBatch(rows, start.getTime(), rng, inject, batchIndex);
+  return sensorBatch(rows, start.getTime(), rng, inject, batchIndex, profile);
 }
 
 function pickAnomalies(rng: Rng, rows: number, channels: number, inject: boolean): Map<number, number> {
@@ -187,4 +202,70 @@ function serverBatch(rows: number, startMs: number, rng: Rng, inject: boolean, b
     );
   }
   return { csv: lines.join('\n') + '\n', truth, columns: [...SERVER_COLUMNS] };
+}
+
+export const CORRELATED_COLUMNS = ['timestamp', 'host', 'requests_per_s', 'cpu_pct', 'latency_ms', 'memory_pct'];
+const CORRELATED_CHANNELS = ['requests_per_s', 'cpu_pct', 'latency_ms', 'memory_pct'] as const;
+
+const REQUESTS = { mean: 200, std: 40 };
+const CPU = { base: 10, perRequest: 0.2, noise: 2 };
+const LATENCY = { base: 80, perCpu: 1.5, noise: 5 };
+const MEMORY = { mean: 62, amplitude: 1.5, noise: 1, periodMinutes: 1440 };
+const CPU_MEAN = CPU.base + CPU.perRequest * REQUESTS.mean;
+const CPU_STD = Math.hypot(CPU.perRequest * REQUESTS.std, CPU.noise);
+
+/** Marginal mean and std of each channel of the `correlated` profile's normal rows (from its model). */
+export const CORRELATED_MARGINALS: Readonly<Record<(typeof CORRELATED_CHANNELS)[number], { mean: number; std: number }>> = {
+  requests_per_s: REQUESTS,
+  cpu_pct: { mean: CPU_MEAN, std: CPU_STD },
+  latency_ms: { mean: LATENCY.base, std: Math.hypot(LATENCY.perCpu * CPU_STD, LATENCY.noise) },
+  // A sine of amplitude a has variance a^2 / 2 over whole periods.
+  memory_pct: { mean: MEMORY.mean, std: Math.sqrt((MEMORY.amplitude * MEMORY.amplitude) / 2 + MEMORY.noise * MEMORY.noise) },
+};
+
+/** Share of the `correlated` profile's anomalous rows that are correlation breaks rather than spikes. */
+export const CORRELATION_BREAK_SHARE = 0.4;
+/** A correlation break keeps every channel within this many of its marginal std from its mean. */
+export const CORRELATION_BREAK_MAX_Z = 2.5;
+
+function correlatedBatch(rows: number, startMs: number, rng: Rng, inject: boolean, batchIndex: number): GeneratedBatch {
+  const lines: string[] = [CORRELATED_COLUMNS.join(',')];
+  const m = CORRELATED_MARGINALS;
+  const latencyOf = (cpu: number) => LATENCY.base + LATENCY.perCpu * (cpu - CPU_MEAN) + normal(rng, 0, LATENCY.noise);
+  const data: number[][] = [];
+  for (let r = 0; r < rows; r++) {
+    const minute = batchIndex * rows + r;
+    const requests = normal(rng, REQUESTS.mean, REQUESTS.std);
+    const cpu = CPU.base + CPU.perRequest * requests + normal(rng, 0, CPU.noise);
+    const memory = MEMORY.mean + MEMORY.amplitude * Math.sin((2 * Math.PI * minute) / MEMORY.periodMinutes) + normal(rng, 0, MEMORY.noise);
+    data.push([requests, cpu, latencyOf(cpu), memory]);
+  }
+  const anomalies = pickAnomalies(rng, rows, CORRELATED_CHANNELS.length, inject);
+  const truth: TruthEntry[] = [];
+  const clamp = (c: number, x: number) => {
+    const { mean, std } = m[CORRELATED_CHANNELS[c]];
+    return Math.min(mean + CORRELATION_BREAK_MAX_Z * std, Math.max(mean - CORRELATION_BREAK_MAX_Z * std, x));
+  };
+  for (const [row, c] of [...anomalies.entries()].sort((a, b) => a[0] - b[0])) {
+    const v = data[row];
+    if (rng() < CORRELATION_BREAK_SHARE) {
+      // Something other than traffic burns CPU (a runaway job): requests ordinary, cpu high for them.
+      v[0] = REQUESTS.mean + uniform(rng, -1.5, 0.5) * REQUESTS.std;
+      v[1] = CPU_MEAN + uniform(rng, 2, CORRELATION_BREAK_MAX_Z) * CPU_STD;
+      v[2] = latencyOf(v[1]);
+      for (let k = 0; k < v.length; k++) v[k] = clamp(k, v[k]);
+      truth.push({ row, channel: 'cpu_pct', kind: 'correlation-break' });
+    } else {
+      const sign = rng() < 0.5 ? -1 : 1;
+      // Kept physical (no negative rate, no cpu above 100 %): the bound is still >= 5 std out.
+      const x = v[c] + sign * uniform(rng, 5, 8) * m[CORRELATED_CHANNELS[c]].std;
+      v[c] = Math.max(0, c === 1 || c === 3 ? Math.min(100, x) : x);
+      truth.push({ row, channel: CORRELATED_CHANNELS[c], kind: 'spike' });
+    }
+  }
+  for (let r = 0; r < rows; r++) {
+    const v = data[r];
+    lines.push(`${formatTimestamp(startMs + r * 60_000)},web-01,${formatValue(v[0])},${formatValue(v[1])},${formatValue(v[2])},${formatValue(v[3])}`);
+  }
+  return { csv: lines.join('\n') + '\n', truth, columns: [...CORRELATED_COLUMNS] };
 }

@@ -1,0 +1,25 @@
+import { AppConfig } from '../config/app-config';
+import { pipelineSettings } from './pipeline-settings';
+
+describe('pipelineSettings', () => {
+  it('takes the defaults from the configuration', () => {
+    expect(pipelineSettings(AppConfig.forTest({}))).toEqual({
+      detection: { zThreshold: 3, minCount: 30, trees: 100, seed: 42 },
+      channels: [],
+      entityColumn: undefined,
+      minCount: 30,
+    });
+  });
+
+  it('follows the environment: thresholds, maturity, forest, channels, entity', () => {
+    const s = pipelineSettings(
+      AppConfig.forTest({ Z_THRESHOLD: '4', BASELINE_MIN_COUNT: '50', IF_TREES: '20', RANDOM_SEED: '7', CHANNELS: 'a, b', ENTITY_COLUMN: 'host' }),
+    );
+    expect(s).toEqual({
+      detection: { zThreshold: 4, minCount: 50, trees: 20, seed: 7 },
+      channels: ['a', 'b'],
+      entityColumn: 'host',
+      minCount: 50,
+    });
+  });
+});
