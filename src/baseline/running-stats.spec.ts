@@ -1,16 +1,5 @@
+import { createRng as rng } from '../detection/seeded-random';
 import { InvalidStatsError, RunningStats } from './running-stats';
-
-/** mulberry32: a small seeded PRNG so every property run is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(r: () => number): number {
   const u = 1 - r();

@@ -1,18 +1,10 @@
 import { BatchContribution } from '../../src/baseline/batch-contribution';
 import { RunningStats } from '../../src/baseline/running-stats';
 import { BaselineSnapshot } from '../../src/detection/detection.types';
+import { createRng } from '../../src/detection/seeded-random';
 
-/** mulberry32, so test streams are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so test streams are reproducible: the project's own PRNG. */
+export const rng = createRng;
 
 export function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
