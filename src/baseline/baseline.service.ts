@@ -42,6 +42,11 @@ export interface BaselineStatus {
  * group-committed: while one is in flight, the folds after it share the next write, which starts
  * only after the previous one finished, so the file never goes backwards.
  */
+/** Local copies of the baseline are written at most this often; folds in between share a write. */
+const LOCAL_WRITE_GAP_MS = 25;
+
+const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+
 @Injectable()
 export class BaselineService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(BaselineService.name);
@@ -57,6 +62,7 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
   private corruptToPreserve?: { text: string; key: string };
   private writeInFlight?: Promise<void>;
   private writeNext?: Promise<void>;
+  private lastWriteStart = -Infinity;
 
   constructor(
     private readonly store: ObjectStore,
@@ -195,12 +201,19 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
     return true;
   }
 
+  /**
+   * Resolves once the local copy holds the state including the latest fold. Writes do not overlap
+   * and start at most every LOCAL_WRITE_GAP_MS: under load, the folds of that moment share one
+   * write (serialising the state and an fsync per batch would take a good part of the event loop).
+   */
   private persistLocal(): Promise<void> {
     // A write that has not started yet will serialise the state including this fold.
     if (this.writeNext) return this.writeNext;
-    if (!this.writeInFlight) return this.startLocalWrite();
-    const next = this.writeInFlight
+    const gap = this.lastWriteStart + LOCAL_WRITE_GAP_MS - performance.now();
+    if (!this.writeInFlight && gap <= 0) return this.startLocalWrite();
+    const next = (this.writeInFlight ?? Promise.resolve())
       .catch(() => undefined)
+      .then(() => sleep(this.lastWriteStart + LOCAL_WRITE_GAP_MS - performance.now()))
       .then(() => {
         this.writeNext = undefined;
         return this.startLocalWrite();
@@ -210,6 +223,7 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private startLocalWrite(): Promise<void> {
+    this.lastWriteStart = performance.now();
     const text = this.state.serialize();
     const write = writeFileAtomic(this.localPath, text)
       .catch((err: unknown) => {
