@@ -16,21 +16,9 @@ import { ProcessingTuning } from '../../src/processing/processing.tuning';
 import { StorageModule } from '../../src/storage/storage.module';
 import { s3EventMessage, SnsTestSigner } from '../support/sns-signer';
 
-const SAMPLE_DIR = path.resolve(__dirname, '../../../shared/data');
-
-/** A reference-shaped sample batch from shared/data, or an equivalent one when that is not there. */
+/** A sample batch in the reference producer's format (copied into the repository's fixtures). */
 async function sampleCsv(): Promise<string> {
-  try {
-    const files = (await fs.readdir(SAMPLE_DIR)).filter((f) => f.endsWith('.csv')).sort();
-    if (files.length > 0) return await fs.readFile(path.join(SAMPLE_DIR, files[0]), 'utf8');
-  } catch {
-    // fall through
-  }
-  const rows = Array.from({ length: 100 }, (_, i) => {
-    const t = new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString();
-    return `${t},${(20 + Math.sin(i / 5)).toFixed(2)},${(50 + Math.cos(i / 7) * 3).toFixed(2)},${(1013 + (i % 5) * 0.3).toFixed(2)},${(4 + (i % 3) * 0.5).toFixed(2)}`;
-  });
-  return ['timestamp,temperature,humidity,pressure,wind_speed', ...rows].join('\n') + '\n';
+  return fs.readFile(path.join(__dirname, '../processing/fixtures/sensors_20260224T001051.csv'), 'utf8');
 }
 
 async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

@@ -11,7 +11,7 @@ import { CsvScorer } from '../../src/processing/csv-scorer';
 import { generateBatch } from '../../src/producer/batch-generator';
 import { LocalDirectoryStore } from '../../src/storage/local-directory.store';
 
-/** Copies of the reference producer's sample batches (../shared/data). */
+/** Copies of the reference producer's sample batches. */
 const SAMPLES = path.join(__dirname, 'fixtures');
 const REFERENCE_FIELDS = [
   'source_key',
