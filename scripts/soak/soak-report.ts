@@ -1,3 +1,5 @@
+import { SoakOptions } from './soak-options';
+
 /** Percentiles and the one-screen text of a soak run. Pure. */
 
 export interface Percentiles {
@@ -24,15 +26,7 @@ export interface SoakCheck {
 
 export interface SoakResult {
   ok: boolean;
-  settings: {
-    batches: number;
-    rows: number;
-    rate: number;
-    duplicateShare: number;
-    faults: boolean;
-    outageMs: number;
-    seed: number;
-    concurrency: number;
+  settings: Pick<SoakOptions, 'batches' | 'rows' | 'rate' | 'duplicateShare' | 'faults' | 'outageMs' | 'seed' | 'concurrency'> & {
     baselineIncludeAnomalies: true;
   };
   totals: { batches: number; rows: number; notifications: number; duplicates: number; refusedAttempts: number; undelivered: number };

@@ -49,7 +49,7 @@ export class ReportingIndexService implements OnApplicationBootstrap {
     @Optional() processing?: ProcessingService,
   ) {
     // Batches this instance scores are indexed as they finish; the refresh picks up other writers'.
-    processing?.onBatchProcessed((summaryKey, summary) => this.record(summaryKey, summary as unknown as BatchSummary));
+    processing?.onBatchProcessed((summaryKey, summary) => this.record(summaryKey, summary));
   }
 
   onApplicationBootstrap(): void {

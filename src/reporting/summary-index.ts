@@ -1,20 +1,21 @@
+import type { BatchSummary as WrittenSummary } from '../processing/batch-summary';
+
 /**
  * An in-memory index of every batch summary in `processed/`, so the anomaly endpoints answer from
  * memory instead of re-reading every summary file per request (the reference's approach, which
  * grows linearly with the bucket). Plain TypeScript: no I/O here.
  */
 
-/** The fields of a `_summary.json` the index needs; the reference app writes all of them. */
-export interface BatchSummary {
-  source_key: string;
-  output_key: string;
-  processed_at: string;
-  total_rows: number;
-  anomaly_count: number;
-  anomaly_rate: number;
+/**
+ * A `_summary.json` as the index reads it: the reference's fields (every summary has them, whoever
+ * wrote it), the rest of ours optional.
+ */
+export type BatchSummary = Pick<
+  WrittenSummary,
+  'source_key' | 'output_key' | 'processed_at' | 'total_rows' | 'anomaly_count' | 'anomaly_rate'
+> & {
   baseline_observation_counts?: Record<string, number>;
-  [extra: string]: unknown;
-}
+};
 
 /** What the index keeps of every batch: a few numbers, so a year of batches stays small. */
 export interface IndexEntry {
