@@ -10,6 +10,8 @@ import { PipelineSettings, processBatch } from '../../src/processing/batch-pipel
 import { CsvScorer } from '../../src/processing/csv-scorer';
 import { generateBatch } from '../../src/producer/batch-generator';
 import { LocalDirectoryStore } from '../../src/storage/local-directory.store';
+import { AppConfig } from '../../src/config/app-config';
+import { pipelineSettings } from '../../src/processing/pipeline-settings';
 
 /** Copies of the reference producer's sample batches. */
 const SAMPLES = path.join(__dirname, 'fixtures');
@@ -39,11 +41,8 @@ const SCORE_COLUMNS = [
   'anomaly_reasons',
 ];
 
-const settings: PipelineSettings = {
-  detection: { zThreshold: 3, minCount: 30, trees: 100, seed: 42 },
-  channels: [],
-  minCount: 30,
-};
+/** The service's defaults. */
+const settings: PipelineSettings = pipelineSettings(AppConfig.forTest({}));
 
 let dir: string;
 let store: LocalDirectoryStore;

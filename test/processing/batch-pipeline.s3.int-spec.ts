@@ -11,6 +11,8 @@ import { generateBatch } from '../../src/producer/batch-generator';
 import { LocalDirectoryStore } from '../../src/storage/local-directory.store';
 import { S3Store } from '../../src/storage/s3.store';
 import { S3TestServer } from '../support/s3-test-server';
+import { AppConfig } from '../../src/config/app-config';
+import { pipelineSettings } from '../../src/processing/pipeline-settings';
 
 const server = new S3TestServer({ buckets: ['pipeline-a', 'pipeline-b'] });
 let s3: S3Store[] = [];
@@ -24,7 +26,8 @@ afterAll(async () => {
 beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'pipeline-s3-'))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const settings: PipelineSettings = { detection: { zThreshold: 3, minCount: 30, trees: 100, seed: 42 }, channels: [], minCount: 30 };
+/** The service's defaults. */
+const settings: PipelineSettings = pipelineSettings(AppConfig.forTest({}));
 const store = (bucket: string) => {
   const s = new S3Store({ bucket, region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, maxAttempts: 2 });
   s3.push(s);

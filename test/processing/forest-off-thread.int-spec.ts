@@ -9,12 +9,11 @@ import { batchKeys } from '../../src/processing/batch-keys';
 import { PipelineSettings, processBatch } from '../../src/processing/batch-pipeline';
 import { generateBatch } from '../../src/producer/batch-generator';
 import { LocalDirectoryStore } from '../../src/storage/local-directory.store';
+import { AppConfig } from '../../src/config/app-config';
+import { pipelineSettings } from '../../src/processing/pipeline-settings';
 
-const settings: PipelineSettings = {
-  detection: { zThreshold: 3, minCount: 30, trees: 100, seed: 42 },
-  channels: [],
-  minCount: 30,
-};
+/** The service's defaults. */
+const settings: PipelineSettings = pipelineSettings(AppConfig.forTest({}));
 
 let dir: string;
 let store: LocalDirectoryStore;
