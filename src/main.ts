@@ -34,7 +34,11 @@ async function bootstrap(): Promise<void> {
   }
   configureApp(app);
   await app.listen(config.port, config.host);
-  new Logger('Bootstrap').log(`Listening on http://${config.host}:${config.port} (Swagger UI at /docs)`);
+  const log = new Logger('Bootstrap');
+  log.log(`Listening on http://${config.host}:${config.port}: dashboard at /, Swagger UI at /docs`);
+  if (!config.storage.bucket) {
+    log.log(`Local mode: CSV batches dropped into ${config.storage.dataDir}/raw/ are scored (try: npm run producer -- --interval 5)`);
+  }
 }
 
 void bootstrap();
