@@ -1,6 +1,7 @@
 import { BaselineSnapshot, ChannelBaseline, DetectionSettings, RowScore } from './detection.types';
 import { createDetector, significantShape } from './detector';
 import { ForestModelCache } from './forest-model';
+import { JointModelCache } from './multivariate-test';
 import { ReferenceWindow } from './reference-window';
 import { createRng, standardNormal } from './seeded-random';
 
@@ -204,5 +205,68 @@ describe('detector: isolation and determinism', () => {
     expect(out.anomaly).toBe(false);
     det.score(Float64Array.from([80]), 'cold', out);
     expect(out.anomaly).toBe(true);
+  });
+});
+
+describe('detector: joint test', () => {
+  /** a and b correlated 0.9, c and d independent: what the joint test is for. */
+  function correlatedWindow(seed: number): ReferenceWindow {
+    const rng = createRng(seed);
+    const w = new ReferenceWindow(CH);
+    for (let i = 0; i < 2048; i++) {
+      const x = standardNormal(rng);
+      w.add([x, 0.9 * x + 0.436 * standardNormal(rng), standardNormal(rng), standardNormal(rng)]);
+    }
+    return w;
+  }
+  const stats = Object.fromEntries(CH.map((c) => [c, {}]));
+
+  it('flags a row whose channels are each ordinary but break their correlation, and says why', () => {
+    const det = createDetector(snapshot(stats, correlatedWindow(3)), CH, SETTINGS, { cache: new ForestModelCache(), jointCache: new JointModelCache() });
+    expect(det.jointModel).toBeDefined();
+    const out = det.newRowScore();
+    det.score(Float64Array.from([2.2, -1.5, 0, 0]), undefined, out);
+    expect(Array.from(out.zFlag)).toEqual([0, 0, 0, 0]);
+    expect(out.anomaly).toBe(true);
+    expect(out.reasons).toMatch(/^a joint residual z=\d+\.\d; b joint residual z=-\d+\.\d$/);
+    expect(Array.from(out.channelAnomalous)).toEqual([1, 1, 0, 0]);
+    expect(out.anomalyScore).toBeGreaterThanOrEqual(0.5);
+    expect(out.anomalyScore).toBeLessThan(1);
+
+    // Consistent with the correlation: not flagged, score below 0.5.
+    det.score(Float64Array.from([2.2, 2, 0, 0]), undefined, out);
+    expect(out.anomaly).toBe(false);
+    expect(out.anomalyScore).toBeLessThan(0.5);
+    // A missing value the test reads: not joint-tested, nothing NaN.
+    det.score(Float64Array.from([2.2, NaN, 0, 0]), undefined, out);
+    expect(out.anomaly).toBe(false);
+    expect(Number.isFinite(out.anomalyScore)).toBe(true);
+  });
+
+  it('a channel beyond the row rule and breaking the correlation: both reasons, z first', () => {
+    const det = createDetector(snapshot(stats, correlatedWindow(3)), CH, SETTINGS, { cache: new ForestModelCache(), jointCache: new JointModelCache() });
+    const out = det.newRowScore();
+    det.score(Float64Array.from([6, 0, 0, 0]), undefined, out);
+    expect(out.reasons).toMatch(/^a z=6\.0; a joint residual z=\d+\.\d; b joint residual z=-\d+\.\d/);
+  });
+
+  it('is off with joint: false, and scoreBatch agrees with score', () => {
+    const window = correlatedWindow(3);
+    const off = createDetector(snapshot(stats, window), CH, SETTINGS, { cache: new ForestModelCache(), joint: false });
+    expect(off.jointModel).toBeUndefined();
+    const o = off.newRowScore();
+    off.score(Float64Array.from([2.2, -1.5, 0, 0]), undefined, o);
+    expect(o.anomaly).toBe(false);
+
+    const det = createDetector(snapshot(stats, window), CH, SETTINGS, { cache: new ForestModelCache(), jointCache: new JointModelCache() });
+    const rows = Float64Array.from([2.2, -1.5, 0, 0, 0.1, 0.2, 0, 0, -2, 1.5, 0.3, 0]);
+    const batch: RowScore[] = [];
+    det.scoreBatch(rows, 3, undefined, (_, s) => batch.push(copy(s)));
+    const one = det.newRowScore();
+    for (let r = 0; r < 3; r++) {
+      det.score(rows.subarray(r * 4, r * 4 + 4), undefined, one);
+      expect(copy(one)).toEqual(batch[r]);
+    }
+    expect(batch.map((s) => s.anomaly)).toEqual([true, false, true]);
   });
 });

@@ -18,15 +18,21 @@
  * - Isolation: a forest fitted on the reference window, threshold at a high quantile of the window's
  *   out-of-bag scores. It flags a row only with corroboration: some channel of the row also lies
  *   beyond the Cornish-Fisher widened zThreshold (a single-test 3-sigma level).
+ * - Joint test (./multivariate-test.ts, on unless `joint: false`): a channel far from what the other
+ *   channels of its row predict, by a linear model of the reference window, for the channels the
+ *   others explain (R2 >= 0.5); its own budget of alpha. Catches correlation breaks, in which every
+ *   value is ordinary on its own.
  */
 import { BaselineSnapshot, ChannelBaseline, DetectionSettings, RowScore } from './detection.types';
 import { DEFAULT_ISOLATION_QUANTILE, ForestModel, ForestModelCache, sharedForestCache } from './forest-model';
 import { ForestScratch } from './isolation-forest';
+import { JointModel, JointModelCache, jointResiduals, sharedJointCache } from './multivariate-test';
+import { stdFloor } from './std-floor';
 import { familyThreshold, tailThresholds } from './tail-thresholds';
 
+export { STD_FLOOR_ABSOLUTE, STD_FLOOR_RELATIVE, stdFloor } from './std-floor';
+
 export const DEFAULT_ALPHA = 0.001;
-export const STD_FLOOR_ABSOLUTE = 1e-6;
-export const STD_FLOOR_RELATIVE = 1e-4;
 /** Fewest values of a channel in the batch sample for a cold-start test. */
 export const COLD_START_MIN_VALUES = 20;
 /**
@@ -56,12 +62,21 @@ export interface DetectorOptions {
   coldStartSample?: readonly SampleRow[];
   /** How the isolation flag enters `anomaly` (default 'corroborated'; the others exist for `npm run evaluate`). */
   isolation?: IsolationRule;
+  /**
+   * The joint test (./multivariate-test.ts): a channel far from what the other channels of its row
+   * predict, by a model of the reference window. Default on.
+   */
+  joint?: boolean;
+  /** Fitted joint models, by window content; default: one shared by the process. */
+  jointCache?: JointModelCache;
 }
 
 export interface Detector {
   readonly channels: readonly string[];
   /** The isolation model in use (undefined: no window yet, or its columns are not all channels). */
   readonly model: ForestModel | undefined;
+  /** The joint model in use (undefined: off, too small a window, or no channel the others explain). */
+  readonly jointModel: JointModel | undefined;
   newRowScore(): RowScore;
   /** Scores one row (values in `channels` order, NaN = missing) into `out`. Allocation-free except reasons of flagged rows. */
   score(values: Float64Array, entity: string | undefined, out: RowScore): void;
@@ -77,10 +92,6 @@ export interface Detector {
   ): void;
 }
 
-/** std floor for a channel of this mean: keeps z finite and defined on a constant channel. */
-export function stdFloor(mean: number): number {
-  return Math.max(STD_FLOOR_ABSOLUTE, STD_FLOOR_RELATIVE * Math.abs(mean));
-}
 
 const enum Test {
   None = 0,
@@ -115,6 +126,7 @@ export function createDetector(
 
 class RowDetector implements Detector {
   readonly model: ForestModel | undefined;
+  readonly jointModel: JointModel | undefined;
   private readonly alpha: number;
   private readonly isolation: IsolationRule;
   private readonly byEntity = new Map<string, ChannelModel[]>();
@@ -125,6 +137,11 @@ class RowDetector implements Detector {
   private readonly features: Float64Array;
   private readonly forestScratch: ForestScratch | undefined;
   private readonly tested: Float64Array;
+  /** Joint test scratch: the row in window column order, the residuals, and which channels it flagged. */
+  private readonly jointValues: Float64Array;
+  private readonly jointE: Float64Array;
+  private readonly jointFlag: Int8Array;
+  private readonly jointResidual: Float64Array;
   private blockValues = new Float64Array(0);
   private blockScores = new Float64Array(0);
   private readonly batchOut: RowScore;
@@ -154,6 +171,13 @@ class RowDetector implements Detector {
     this.featureSource = Int32Array.from(source);
     this.features = new Float64Array(window.columns.length);
     this.forestScratch = this.model?.forest.newScratch();
+
+    const jointUsable = (options.joint ?? true) && window.columns.length > 1 && source.every((i) => i >= 0);
+    this.jointModel = jointUsable ? (options.jointCache ?? sharedJointCache).get(window, { alpha: this.alpha, zThreshold: settings.zThreshold }) : undefined;
+    this.jointValues = new Float64Array(window.columns.length);
+    this.jointE = new Float64Array(this.jointModel?.tested.length ?? 0);
+    this.jointFlag = new Int8Array(channels.length);
+    this.jointResidual = new Float64Array(channels.length);
   }
 
   newRowScore(): RowScore {
@@ -345,17 +369,41 @@ class RowDetector implements Detector {
       out.ifLabel = 1;
     }
 
+    const joint = this.jointModel;
+    if (joint) {
+      this.jointFlag.fill(0);
+      const x = this.jointValues;
+      for (let f = 0; f < x.length; f++) x[f] = values[offset + this.featureSource[f]];
+      if (jointResiduals(joint, x, this.jointE)) {
+        for (let t = 0; t < joint.tested.length; t++) {
+          const e = this.jointE[t];
+          const r = e >= 0 ? e / joint.upper[t] : e / joint.lower[t];
+          if (r > ratio) ratio = r;
+          if (r > 1) {
+            const c = this.featureSource[joint.tested[t]];
+            this.jointFlag[c] = 1;
+            this.jointResidual[c] = e;
+            anomaly = true;
+          }
+        }
+      }
+    }
+
     out.anomaly = anomaly;
     out.anomalyScore = anomaly ? 1 - 0.5 / Math.max(ratio, 1) : ratio / (2 * (1 + ratio));
     out.reasons = anomaly ? this.reasons(models, out) : out.scorable ? '' : 'unscorable: no numeric value';
+    if (joint) for (let c = 0; c < n; c++) if (this.jointFlag[c]) out.channelAnomalous[c] = 1;
   }
 
   private reasons(models: ChannelModel[], out: RowScore): string {
     const parts: string[] = [];
     for (let c = 0; c < this.channels.length; c++) {
-      if (!out.channelAnomalous[c]) continue;
-      const cold = models[c].test === Test.ColdStart;
-      parts.push(`${this.channels[c]} ${cold ? 'robust z' : 'z'}=${formatZ(this.tested[c])}`);
+      if (out.channelAnomalous[c]) {
+        const cold = models[c].test === Test.ColdStart;
+        parts.push(`${this.channels[c]} ${cold ? 'robust z' : 'z'}=${formatZ(this.tested[c])}`);
+      }
+      // Called before the joint test's channels are marked in channelAnomalous.
+      if (this.jointFlag[c]) parts.push(`${this.channels[c]} joint residual z=${formatZ(this.jointResidual[c])}`);
     }
     if (out.ifFlag && this.isolation !== 'off') parts.push('isolation');
     return parts.join('; ');
