@@ -104,7 +104,7 @@ export class AppConfig {
     this.processing = {
       // Small batches spend most of their time waiting on storage: 8 in flight keep both cores busy.
       concurrency: env.PROCESS_CONCURRENCY ?? 8,
-      maxAttempts: env.PROCESS_MAX_ATTEMPTS ?? 5,
+      maxAttempts: env.PROCESS_MAX_ATTEMPTS ?? 8,
     };
   }
 

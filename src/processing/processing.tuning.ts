@@ -4,9 +4,13 @@
  * to make retries fast and switch the automatic catch-up off.
  */
 export class ProcessingTuning {
-  /** Delay before retry n is `retryBaseDelayMs * 2^(n-1)`: 1 s, 2 s, 4 s, 8 s with 5 attempts. */
+  /**
+   * Delay before retry n is `retryBaseDelayMs * 2^(n-1)`, at most `retryMaxDelayMs`: 1, 2, 4, 4, 4,
+   * 4, 4 s with 8 attempts, so an outage of ~20 s is ridden out and, once storage is back, a batch
+   * waits at most 4 s for its next try.
+   */
   retryBaseDelayMs = 1000;
-  retryMaxDelayMs = 60_000;
+  retryMaxDelayMs = 4_000;
   /** How often `raw/` is listed for batches without processed output (SNS gives up on a down endpoint). */
   catchUpIntervalMs = 60_000;
   /** A batch that failed for a storage reason is queued again by the catch-up scan after this long. */
