@@ -58,7 +58,7 @@ function scale(min, max, a, b) {
 function lineChart(svg, points, opts) {
   svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
   const vals = points.map((p) => p.y).filter((v) => v !== null);
-  let lo = Math.min(...vals, opts.band ? opts.band[0] : Infinity), hi = Math.max(...vals, opts.band ? opts.band[1] : -Infinity);
+  let lo = Math.min(...vals, opts.band ? opts.band[0] : Infinity, opts.floor ?? Infinity), hi = Math.max(...vals, opts.band ? opts.band[1] : -Infinity);
   if (!isFinite(lo)) { lo = 0; hi = 1; }
   const x = scale(0, Math.max(1, points.length - 1), PAD, W - 8), y = scale(lo, hi, H - PAD, 8);
   let out = '';
@@ -96,7 +96,7 @@ function renderChannels(batches, baseline) {
 }
 
 function renderRate(batches) {
-  lineChart($('rate-chart'), batches.map((b) => ({ y: b.summary.anomaly_rate, flag: false })), {});
+  lineChart($('rate-chart'), batches.map((b) => ({ y: b.summary.anomaly_rate, flag: false })), { floor: 0 });
 }
 
 function renderTotals(summary) {
