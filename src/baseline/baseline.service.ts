@@ -117,6 +117,14 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * Resolves once the local copy holds everything folded so far. For a batch found already folded
+   * (a retry after its local write failed): its summary must not be written before its fold is saved.
+   */
+  savedLocally(): Promise<void> {
+    return this.persistLocal();
+  }
+
+  /**
    * Writes the state to `state/baseline.json` when it changed since the last successful flush.
    * Never throws: a failure is logged, the state stays in memory, the next call retries.
    * Resolves true when something was written.

@@ -28,6 +28,12 @@ import { familyThreshold } from './tail-thresholds';
 
 /** Fewest complete window rows for a joint model (tail quantiles at 5 % need enough rows beyond them). */
 export const MIN_JOINT_ROWS = 1000;
+/**
+ * Widest rows the joint test takes: its fit runs in the detector (on the scoring thread) once per
+ * window generation and grows with the cube of the channel count (~5 ms for 4 channels, ~140 ms for
+ * 100); wider files are judged per channel and by the forest only.
+ */
+export const MAX_JOINT_COLUMNS = 32;
 /** A channel is tested only when the others explain at least this share of its variance. */
 export const JOINT_MIN_R2 = 0.5;
 /** Shrinkage of the window's correlation matrix towards the identity (keeps it invertible). */
@@ -74,7 +80,7 @@ export const JOINT_REFITS = 4;
  */
 export function fitJointModel(window: ReferenceWindowView, options: JointModelOptions): JointModel | undefined {
   const k = window.columns.length;
-  if (k < 2 || window.size < MIN_JOINT_ROWS) return undefined;
+  if (k < 2 || k > MAX_JOINT_COLUMNS || window.size < MIN_JOINT_ROWS) return undefined;
   const complete: ArrayLike<number>[] = [];
   for (let i = 0; i < window.size; i++) {
     const v = window.row(i).values;
@@ -219,12 +225,13 @@ const TAIL_FROM = 0.1;
 const TAIL_TO = 0.05;
 
 /**
- * Per side, the residual exceeded with probability p if the tail beyond the window's 1 % quantile
- * decays exponentially at the rate it shows between its 5 % and 1 % quantiles. Heavier than the
- * Gaussian tail (for Gaussian residuals: 3.89 where Phi^-1 gives 3.48 at p = 0.00025), so it only
- * ever widens a Gaussian threshold a little; for a skewed or heavy-tailed residual (lognormal
- * channels, Student t) it follows the tail the window shows. Read at 5 % and 1 %, it is moved only
- * by the share of anomalies in the window beyond ~1 %. A side with no spread gives no bound (+-Inf).
+ * Per side, the residual exceeded with probability p if the tail beyond the window's TAIL_TO (5 %)
+ * quantile decays exponentially at the rate it shows between its TAIL_FROM (10 %) and TAIL_TO
+ * quantiles. Heavier than the Gaussian tail, so it only ever widens a Gaussian threshold a little;
+ * for a skewed or heavy-tailed residual (lognormal channels, Student t) it follows the tail the
+ * window shows. Read that far in, it is moved only by a share of anomalies in the window beyond
+ * ~5 % (quantiles further out were masked by earlier anomalies in the window). A side with no
+ * spread gives no bound (+-Inf).
  */
 export function exponentialTails(residuals: Float64Array, p: number): { upper: number; lower: number } {
   const s = Float64Array.from(residuals).sort();

@@ -10,6 +10,7 @@ export interface BatchErrorReport {
   line: number | null;
   /** `bad-input` (retrying cannot help) or `processing` (gave up after `attempts`). */
   kind: 'bad-input' | 'processing';
+  /** True only when storage failed: the catch-up scan tries such a batch again later. */
   retryable: boolean;
   attempts: number;
   etag: string | null;
@@ -23,7 +24,7 @@ export function errorReport(keys: BatchKeys, err: unknown, attempts: number, eta
     error: bad ? err.reason : describe(err),
     line: bad ? (err.line ?? null) : null,
     kind: bad ? 'bad-input' : 'processing',
-    retryable: !bad,
+    retryable: err instanceof StorageError,
     attempts,
     etag: etag ?? null,
     failed_at: new Date().toISOString(),

@@ -53,6 +53,8 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
   private readonly settings: PipelineSettings;
   private skipped = 0;
   private readonly listeners: BatchProcessedListener[] = [];
+  /** Error reports (key -> ETag) that say the batch is not to be retried: no need to read them again. */
+  private readonly finalReports = new Map<string, string>();
   private scan: Promise<CatchUpResult> | null = null;
 
   constructor(
@@ -126,11 +128,11 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
   private async doScan(): Promise<CatchUpResult> {
     const { rawPrefix, rawSuffix } = this.config.ingestion;
     const summarised = new Set<string>();
-    const failed = new Map<string, string>(); // name -> error report key
+    const failed = new Map<string, { key: string; etag: string }>(); // name -> its error report
     for await (const obj of this.store.list(PROCESSED_PREFIX)) {
       const m = /^(.*)_(summary|error)\.json$/.exec(obj.key.slice(PROCESSED_PREFIX.length));
       if (m?.[2] === 'summary') summarised.add(m[1]);
-      else if (m) failed.set(m[1], obj.key);
+      else if (m) failed.set(m[1], { key: obj.key, etag: obj.etag });
     }
     const localMode = !this.config.storage.bucket;
     let found = 0;
@@ -143,7 +145,7 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
       // A file still being copied into DATA_DIR/raw/ is the watcher's, once its size settles.
       if (localMode && Date.now() - obj.lastModified.getTime() < this.tuning.localSettleMs) continue;
       const report = failed.get(name);
-      if (report !== undefined && !(await this.worthRetrying(report))) continue;
+      if (report !== undefined && !(await this.worthRetrying(report.key, report.etag))) continue;
       if (this.enqueue({ key: obj.key, etag: obj.etag, source: 'catch-up' }) === 'queued') queued++;
     }
     if (queued > 0) this.logger.log(`Catch-up: ${queued} of ${found} raw batches had no output yet; queued`);
@@ -155,10 +157,15 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
    * storage's (retryable, e.g. an outage longer than the retries), and not too soon after it. Bad
    * input stays failed until someone uploads the file again or deletes the report.
    */
-  private async worthRetrying(reportKey: string): Promise<boolean> {
+  private async worthRetrying(reportKey: string, etag: string): Promise<boolean> {
+    // Reports that can never be retried are read once (per version), not on every scan.
+    if (this.finalReports.get(reportKey) === etag) return false;
     try {
       const report = JSON.parse((await this.store.getText(reportKey)) ?? 'null') as { retryable?: unknown; failed_at?: unknown } | null;
-      if (report?.retryable !== true) return false;
+      if (report?.retryable !== true) {
+        this.finalReports.set(reportKey, etag);
+        return false;
+      }
       const failedAt = typeof report.failed_at === 'string' ? Date.parse(report.failed_at) : NaN;
       return !(Date.now() - failedAt < this.tuning.retryFailedAfterMs);
     } catch {
@@ -241,6 +248,8 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
           if (!absorbed) {
             const folded = await this.baseline.absorb({ key: job.key, etag: info.etag }, contribution);
             for (const event of folded.events) this.logger.log(`Baseline: ${JSON.stringify(event)}`);
+          } else {
+            await this.baseline.savedLocally();
           }
           return this.baseline.snapshot();
         },

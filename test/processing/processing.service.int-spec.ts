@@ -240,6 +240,21 @@ describe('ProcessingService', () => {
     expect(exists('processed/bad_summary.json')).toBe(false);
   });
 
+  it('a failure that is not the storage\'s is recorded as final: catch-up does not run it again', async () => {
+    await app.close();
+    await boot({}, { retryFailedAfterMs: 0 });
+    await store.put('raw/bug.csv', batch(20));
+    const open = store.open.bind(store);
+    store.open = async (key: string) => {
+      if (key === 'raw/bug.csv') throw new TypeError('a bug, not an outage');
+      return open(key);
+    };
+    processing.enqueue({ key: 'raw/bug.csv', source: 'sns' });
+    await processing.idle();
+    expect(JSON.parse(read('processed/bug_error.json'))).toMatchObject({ kind: 'processing', retryable: false });
+    expect(await processing.scanRaw()).toEqual({ found: 1, queued: 0 });
+  });
+
   it('in local mode, leaves a file modified moments ago to the watcher', async () => {
     await app.close();
     await boot({}, { localSettleMs: 60_000 });
