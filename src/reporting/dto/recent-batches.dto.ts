@@ -1,15 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
 import { MAX_SERIES_FILES } from '../reporting-index.service';
+import { IntQueryParam } from './int-query-param';
 import { BatchSummaryDto } from './reporting.dto';
 
 export class RecentBatchesQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_SERIES_FILES, default: 20, description: 'How many of the newest batches' })
-  @Type(() => Number)
-  @IsInt({ message: `files must be an integer from 1 to ${MAX_SERIES_FILES}` })
-  @Min(1, { message: `files must be an integer from 1 to ${MAX_SERIES_FILES}` })
-  @Max(MAX_SERIES_FILES, { message: `files must be an integer from 1 to ${MAX_SERIES_FILES}` })
+  @IntQueryParam('files', 1, MAX_SERIES_FILES, 20, 'How many of the newest batches')
   files: number = 20;
 }
 
