@@ -233,6 +233,8 @@ export async function run(options: NotifyBenchOptions = {}): Promise<object> {
         SNS_TRUSTED_CERT_URL_PREFIXES: signer.trustedPrefix,
         LOCAL_WATCH: 'false',
         LOG_LEVEL: 'error',
+        // As the service runs by default (the test default is 0), unless BENCH_NOTIFY_WORKERS says otherwise.
+        PROCESS_WORKERS: process.env.BENCH_NOTIFY_WORKERS ?? String(AppConfig.fromEnv({}).processing.workers),
       });
       let sink: IngestionModuleOptions['sink'] = { useValue: new CountingSink() };
       const imports: IngestionModuleOptions['imports'] = [];

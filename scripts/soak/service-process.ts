@@ -100,7 +100,9 @@ export class ServiceProcess {
   async start(timeoutMs = 30_000): Promise<void> {
     if (this.running) throw new Error('the service is already running');
     const run = ++this.runs;
-    const child = spawn(process.execPath, [this.mainJs], {
+    // SOAK_CPU_PROF=<dir>: the service writes a V8 CPU profile per thread there when it exits.
+    const profile = process.env.SOAK_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SOAK_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...profile, this.mainJs], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],

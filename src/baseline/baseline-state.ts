@@ -443,6 +443,12 @@ class FrozenSnapshot implements BaselineSnapshot {
   lookup(channel: string, entity?: string): ChannelBaseline | undefined {
     return this.channels.get(channel, entity);
   }
+
+  channelNames(): string[] {
+    const names: string[] = [];
+    for (const { channel, entity } of this.channels.entries()) if (entity === undefined) names.push(channel);
+    return names;
+  }
 }
 
 function summary(s: RunningStats) {

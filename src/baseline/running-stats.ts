@@ -195,6 +195,22 @@ export class RunningStats {
   }
 
   /**
+   * Rebuilds statistics that crossed a thread boundary (a structured clone keeps the fields but not
+   * the class), bit for bit: unlike `from(toJSON())`, the mean keeps its full-precision split.
+   */
+  static revive(clone: Pick<RunningStats, 'count' | 'm2' | 'm3' | 'm4'>): RunningStats {
+    const fields = clone as unknown as Record<'count' | 'shift' | 'offset' | 'm2' | 'm3' | 'm4', number>;
+    const s = new RunningStats();
+    s.count = fields.count;
+    s.shift = fields.shift;
+    s.offset = fields.offset;
+    s.m2 = fields.m2;
+    s.m3 = fields.m3;
+    s.m4 = fields.m4;
+    return s;
+  }
+
+  /**
    * Loads the JSON shape, validated. A reference-written entry has no M3/M4: the channel is then
    * assumed Gaussian (M3 = 0, M4 = 3 M2^2 / count, i.e. skewness 0 and excess kurtosis 0), which is
    * what detection would assume without them anyway. `std` is recomputed from M2/count, not trusted.

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { EnvironmentVariables, loadEnvironment } from './environment';
 
@@ -43,6 +44,8 @@ export interface IngestionConfig {
 export interface ProcessingConfig {
   concurrency: number;
   maxAttempts: number;
+  /** Batch worker threads; 0 scores on the service's own thread. */
+  workers: number;
 }
 
 const list = (v?: string) =>
@@ -105,6 +108,8 @@ export class AppConfig {
       // Small batches spend most of their time waiting on storage: 8 in flight keep both cores busy.
       concurrency: env.PROCESS_CONCURRENCY ?? 8,
       maxAttempts: env.PROCESS_MAX_ATTEMPTS ?? 8,
+      // Scoring and storage calls off the HTTP thread, leaving it a core of its own.
+      workers: env.PROCESS_WORKERS ?? Math.min(4, Math.max(1, os.availableParallelism() - 1)),
     };
   }
 
@@ -114,6 +119,8 @@ export class AppConfig {
 
   /** A config for tests and scripts: defaults plus the given variables, validated like at boot. */
   static forTest(overrides: Record<string, string | undefined> = {}): AppConfig {
-    return AppConfig.fromEnv(overrides as NodeJS.ProcessEnv);
+    // Batches are scored on the test's own thread unless a test asks for workers: tests wrap the
+    // injected store to inject faults, and a worker thread builds a store of its own.
+    return AppConfig.fromEnv({ PROCESS_WORKERS: '0', ...overrides } as NodeJS.ProcessEnv);
   }
 }

@@ -135,6 +135,9 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toNumber) @IsInt({ message: 'PROCESS_MAX_ATTEMPTS must be an integer from 1 to 20' }) @Min(1) @Max(20)
   PROCESS_MAX_ATTEMPTS?: number;
 
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'PROCESS_WORKERS must be an integer from 0 to 16' }) @Min(0) @Max(16)
+  PROCESS_WORKERS?: number;
+
   @IsOptional() @Transform(toStr) @IsString()
   RAW_PREFIX?: string;
 

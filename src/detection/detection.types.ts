@@ -18,6 +18,8 @@ export interface ChannelBaseline {
 export interface BaselineSnapshot {
   /** `entity` is undefined unless ENTITY_COLUMN is configured. */
   lookup(channel: string, entity?: string): ChannelBaseline | undefined;
+  /** The channels with a baseline of their own (not per entity), when the snapshot can list them. */
+  channelNames?(): string[];
   /** Recent rows scored normal, the isolation forest's training data (raw values, channel order of `columns`). */
   readonly window: ReferenceWindowView;
 }

@@ -58,16 +58,21 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
   return i + 1 < sorted.length ? sorted[i] + frac * (sorted[i + 1] - sorted[i]) : sorted[i];
 }
 
+/** Scratch space to read a double's bits without allocating (modelKey runs for every batch). */
+const KEY_BITS = new Float64Array(1);
+const KEY_WORDS = new Uint32Array(KEY_BITS.buffer);
+
 /**
  * What identifies a fitted model: the window's generation (changes on every commit) plus a cheap
  * content fingerprint (size, columns, a few rows), so two different windows that happen to share a
  * generation (a reloaded or replaced baseline) never share a model; and the fit options.
  */
-/** Scratch space to read a double's bits without allocating (modelKey runs for every batch). */
-const KEY_BITS = new Float64Array(1);
-const KEY_WORDS = new Uint32Array(KEY_BITS.buffer);
-
 export function modelKey(window: ReferenceWindowView, options: ForestModelOptions): string {
+  return [windowKey(window), options.trees, options.seed, options.quantile ?? DEFAULT_ISOLATION_QUANTILE].join('|');
+}
+
+/** The window part of `modelKey`: generation, size, fingerprint and columns. */
+export function windowKey(window: ReferenceWindowView): string {
   let h = 2166136261;
   const mix = (x: number) => {
     KEY_BITS[0] = x;
@@ -79,7 +84,7 @@ export function modelKey(window: ReferenceWindowView, options: ForestModelOption
     const r = window.row(i).values;
     for (let c = 0; c < r.length; c++) mix(r[c]);
   }
-  return [window.generation, n, h.toString(36), window.columns.join('\u0001'), options.trees, options.seed, options.quantile ?? DEFAULT_ISOLATION_QUANTILE].join('|');
+  return [window.generation, n, h.toString(36), window.columns.join('\u0001')].join('|');
 }
 
 /**

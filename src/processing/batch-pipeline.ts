@@ -40,10 +40,8 @@ export class SourceMissingError extends Error {
  * reference, and it is the mark of a finished batch: a crash before it leaves no summary, so the
  * catch-up scan queues the batch again (and the baseline's ledger makes a second fold a no-op).
  *
- * The scored CSV is written as one streamed put while the raw file is read, so memory does not grow
- * with the file. If anything fails midway (bad input found on line 900,000, storage error) the put
- * fails and leaves nothing: the local store writes a temporary file and renames it only on success,
- * S3 aborts the multipart upload. The summary is written only after the CSV is complete.
+ * Two halves, so that the first can run on a batch worker thread and the second where the baseline
+ * lives: `writeScoredOutput` and `completeBatch`.
  *
  * Throws BadInputError for an unusable file, SourceMissingError when the raw object is gone, and
  * StorageError when storage fails (worth retrying).
@@ -57,6 +55,23 @@ export async function processBatch(
   fold: (contribution: BatchContribution) => Promise<BaselineSnapshot> = async () => snapshot,
 ): Promise<ScoredBatch> {
   const started = performance.now();
+  const outcome = await writeScoredOutput(store, ref, snapshot, settings, onProgress);
+  return completeBatch(store, ref, outcome, snapshot, settings, fold, started);
+}
+
+/**
+ * The scoring half: `processed/<name>.csv` written as one streamed put while the raw file is read,
+ * so memory does not grow with the file. If anything fails midway (bad input found on line 900,000,
+ * storage error) the put fails and leaves nothing: the local store writes a temporary file and
+ * renames it only on success, S3 aborts the multipart upload.
+ */
+export async function writeScoredOutput(
+  store: ObjectStore,
+  ref: BatchRef,
+  snapshot: BaselineSnapshot,
+  settings: ScoringSettings,
+  onProgress?: (p: ScoringProgress) => void,
+): Promise<ScoringOutcome> {
   const { keys } = ref;
   const input = ref.input ?? (await store.getStream(keys.source));
   if (input === null) throw new SourceMissingError(keys.source);
@@ -80,8 +95,23 @@ export async function processBatch(
   } finally {
     input.destroy();
   }
+  return scorer.outcome();
+}
 
-  const outcome = scorer.outcome();
+/**
+ * The finishing half, once the scored CSV is complete: the fold, then the summary (with the counts
+ * the fold returns). `started` is when the batch began (performance.now()), for `duration_ms`.
+ */
+export async function completeBatch(
+  store: ObjectStore,
+  ref: Pick<BatchRef, 'keys' | 'etag'>,
+  outcome: ScoringOutcome,
+  snapshot: BaselineSnapshot,
+  settings: PipelineSettings,
+  fold: (contribution: BatchContribution) => Promise<BaselineSnapshot>,
+  started: number,
+): Promise<ScoredBatch> {
+  const { keys } = ref;
   const after = await fold(outcome.contribution);
   const summary = buildSummary(outcome, snapshot, {
     sourceKey: keys.source,

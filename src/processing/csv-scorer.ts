@@ -2,7 +2,7 @@ import { BatchContribution } from '../baseline/batch-contribution';
 import { ChannelInference, inferChannels } from '../detection/channel-inference';
 import { BaselineSnapshot, DetectionSettings, RowScore } from '../detection/detection.types';
 import { createDetector, Detector, SampleRow } from '../detection/detector';
-import { forestOptions, sharedForestCache } from '../detection/forest-model';
+import { ForestModelCache, forestOptions, sharedForestCache } from '../detection/forest-model';
 import { BadInputError } from './bad-input.error';
 import { ByteWriter } from './byte-writer';
 import { ContributionBuilder } from './contribution-builder';
@@ -30,6 +30,11 @@ export interface ScoringSettings {
    * Batches with ENTITY_COLUMN always score on the main thread.
    */
   workerThresholdRows?: number;
+  /**
+   * Where fitted forests are kept and fitted (default: the process-wide cache, which fits on the
+   * shared fitting thread). A batch worker passes its own cache: it is off the main thread already.
+   */
+  forestCache?: ForestModelCache;
 }
 
 export interface ScoringProgress {
@@ -176,7 +181,7 @@ export class CsvScorer {
       // The window's forest, when not cached yet, is fitted on the fitting worker meanwhile; the
       // detector (created synchronously once the channels are known) then finds it cached instead
       // of fitting it on this thread, which would stall the event loop for tens of ms.
-      await sharedForestCache.prepare(this.snapshot.window, forestOptions(this.settings.detection));
+      await (this.settings.forestCache ?? sharedForestCache).prepare(this.snapshot.window, forestOptions(this.settings.detection));
       for await (const chunk of input) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
         this.bytesRead += bytes.length;
@@ -301,6 +306,7 @@ export class CsvScorer {
       return entity === undefined ? { values } : { values, entity };
     });
     const detector = createDetector(this.snapshot, inference.channels, this.settings.detection, {
+      cache: this.settings.forestCache,
       coldStartSample: this.coldStartSample,
     });
     this.rowScore = detector.newRowScore();

@@ -7,10 +7,11 @@ import { MetricsService } from '../metrics/metrics.service';
 import { InvalidKeyError, ObjectStore } from '../storage/object-store';
 import { BadInputError } from './bad-input.error';
 import { errorReport, writeErrorReport } from './batch-error-report';
-import { batchKeys, isRawBatchKey, PROCESSED_PREFIX } from './batch-keys';
-import { PipelineSettings, processBatch, SourceMissingError } from './batch-pipeline';
+import { BatchKeys, batchKeys, isRawBatchKey, PROCESSED_PREFIX } from './batch-keys';
+import { completeBatch, PipelineSettings, SourceMissingError, writeScoredOutput } from './batch-pipeline';
 import { BatchJob, BatchQueue, EnqueueResult, QueueCounters } from './batch-queue';
 import { BatchSummary } from './batch-summary';
+import { BatchWorkerPool, OpenedBatch } from './batch-worker.pool';
 import { ScoringProgress } from './csv-scorer';
 import { pipelineSettings } from './pipeline-settings';
 import { ProcessingTuning } from './processing.tuning';
@@ -56,6 +57,8 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
   /** Error reports (key -> ETag) that say the batch is not to be retried: no need to read them again. */
   private readonly finalReports = new Map<string, string>();
   private scan: Promise<CatchUpResult> | null = null;
+  /** Batch worker threads; null: batches are scored on this thread (PROCESS_WORKERS=0, or ENTITY_COLUMN). */
+  private readonly workers: BatchWorkerPool | null = null;
 
   constructor(
     private readonly store: ObjectStore,
@@ -65,6 +68,20 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
     @Optional() private readonly metrics?: MetricsService,
   ) {
     this.settings = pipelineSettings(config);
+    const { workers } = config.processing;
+    if (workers > 0 && config.detection.entityColumn) {
+      // Per-entity baselines are not carried to worker threads (see snapshot-transfer.ts).
+      this.logger.log(`ENTITY_COLUMN is set: batches are scored on the main thread (PROCESS_WORKERS=${workers} not used)`);
+    } else if (workers > 0) {
+      this.workers = new BatchWorkerPool(
+        { storage: config.storage, settings: this.settings, niceness: tuning.workerNiceness },
+        {
+          size: workers,
+          workerModule: tuning.batchWorkerModule,
+          onCrash: (err) => this.logger.error(`${err.message}; its batches are retried and a new worker thread takes over`),
+        },
+      );
+    }
     this.queue = new BatchQueue(
       {
         run: (job) => this.timed(job),
@@ -192,7 +209,7 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
 
   async onApplicationShutdown(): Promise<void> {
     // The forest-fitting thread (shared by the process; a later fit starts it again).
-    await sharedForestFitter.close();
+    await Promise.all([sharedForestFitter.close(), this.workers?.close()]);
   }
 
   private async timed(job: BatchJob): Promise<void> {
@@ -212,10 +229,10 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
 
   /** Processes one job; false when there was nothing to do. */
   private async run(job: BatchJob): Promise<boolean> {
+    const started = performance.now();
     const { rawPrefix, rawSuffix } = this.config.ingestion;
     const keys = batchKeys(job.key, rawPrefix, rawSuffix);
-    // One request for the bytes and the ETag of exactly those bytes (the ledger's key).
-    const opened = await this.store.open(job.key);
+    const opened = await this.open(job.key, keys);
     if (opened === null) {
       this.logger.warn(`${job.key}: no such object (deleted after it was announced?); nothing to do`);
       return false;
@@ -224,11 +241,11 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
     const absorbed = this.baseline.hasAbsorbed(job.key, info.etag);
     if (absorbed) {
       const summaryInfo = await this.store.head(keys.summary).catch((err: unknown) => {
-        opened.stream.destroy();
+        opened.discard();
         throw err;
       });
       if (summaryInfo !== null) {
-        opened.stream.destroy();
+        opened.discard();
         this.skipped++;
         this.logger.debug(`${job.key}: this version is already processed and absorbed; skipped`);
         return false;
@@ -238,22 +255,16 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
     const snapshot = this.baseline.snapshot();
     let result;
     try {
-      result = await processBatch(
-        this.store,
-        { keys, etag: info.etag, input: opened.stream },
-        snapshot,
-        this.settings,
-        this.progress(job.key, info.size),
-        async (contribution) => {
-          if (!absorbed) {
-            const folded = await this.baseline.absorb({ key: job.key, etag: info.etag }, contribution);
-            for (const event of folded.events) this.logger.log(`Baseline: ${JSON.stringify(event)}`);
-          } else {
-            await this.baseline.savedLocally();
-          }
-          return this.baseline.snapshot();
-        },
-      );
+      const outcome = await opened.score(snapshot, this.progress(job.key, info.size));
+      result = await completeBatch(this.store, { keys, etag: info.etag }, outcome, snapshot, this.settings, async (contribution) => {
+        if (!absorbed) {
+          const folded = await this.baseline.absorb({ key: job.key, etag: info.etag }, contribution);
+          for (const event of folded.events) this.logger.log(`Baseline: ${JSON.stringify(event)}`);
+        } else {
+          await this.baseline.savedLocally();
+        }
+        return this.baseline.snapshot();
+      }, started);
     } catch (err) {
       if (err instanceof SourceMissingError) {
         this.logger.warn(`${job.key}: no such object (deleted while queued?); nothing to do`);
@@ -277,6 +288,22 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
     );
     for (const listener of this.listeners) listener(keys.summary, summary);
     return true;
+  }
+
+  /**
+   * One request for the bytes and the ETag of exactly those bytes (the ledger's key): on a batch
+   * worker thread, which then scores it, or here.
+   */
+  private async open(key: string, keys: BatchKeys): Promise<OpenedBatch | null> {
+    if (this.workers) return this.workers.open(key, keys);
+    const opened = await this.store.open(key);
+    if (opened === null) return null;
+    const { stream, info } = opened;
+    return {
+      info,
+      score: (snapshot, onProgress) => writeScoredOutput(this.store, { keys, etag: info.etag, input: stream }, snapshot, this.settings, onProgress),
+      discard: () => stream.destroy(),
+    };
   }
 
   private async recordFailure(job: BatchJob, err: unknown, attempts: number): Promise<void> {

@@ -21,6 +21,14 @@ export class ProcessingTuning {
   catchUpOnBoot = true;
   /** Batches waiting beyond this are refused (ingestion answers 503, SNS redelivers later). */
   maxQueued = 100_000;
+  /**
+   * Niceness of the batch worker threads (Linux; 0 leaves them at the process's priority). Above 0,
+   * the scheduler favours the HTTP thread when both want the same core, so a burst of batches does
+   * not slow SNS's deliveries down.
+   */
+  workerNiceness = 10;
+  /** The batch worker module, from src/processing without extension (tests substitute a crashing one). */
+  batchWorkerModule = 'batch.worker';
   /** Files at least this big log their progress every 10 %. */
   progressLogMinBytes = 8 * 1024 * 1024;
 }

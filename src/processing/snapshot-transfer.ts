@@ -9,20 +9,38 @@ import { BaselineSnapshot, ChannelBaseline, ReferenceWindowView } from '../detec
  * Entity baselines are not carried: batches with ENTITY_COLUMN are scored on the main thread.
  */
 export interface SnapshotData {
-  channels: { channel: string; baseline: ChannelBaseline | null }[];
-  window: {
-    columns: string[];
-    size: number;
-    generation: number;
-    /** Row-major, `size * columns.length` values (NaN kept). */
-    values: Float64Array;
-    /** Per row; null when no row has an entity. */
-    entities: (string | null)[] | null;
-  };
+  channels: ChannelData[];
+  window: WindowData;
+}
+
+export interface ChannelData {
+  channel: string;
+  baseline: ChannelBaseline | null;
+}
+
+export interface WindowData {
+  columns: string[];
+  size: number;
+  generation: number;
+  /** Row-major, `size * columns.length` values (NaN kept). */
+  values: Float64Array;
+  /** Per row; null when no row has an entity. */
+  entities: (string | null)[] | null;
 }
 
 export function snapshotData(snapshot: BaselineSnapshot, channels: readonly string[]): SnapshotData {
-  const w = snapshot.window;
+  return { channels: channelData(snapshot, channels), window: windowData(snapshot.window) };
+}
+
+/** The statistics of `channels` (null for a channel without a baseline yet). */
+export function channelData(snapshot: BaselineSnapshot, channels: Iterable<string>): ChannelData[] {
+  return Array.from(channels, (channel) => {
+    const b = snapshot.lookup(channel);
+    return { channel, baseline: b ? { count: b.count, mean: b.mean, std: b.std, skewness: b.skewness, kurtosis: b.kurtosis } : null };
+  });
+}
+
+export function windowData(w: ReferenceWindowView): WindowData {
   const n = w.columns.length;
   const values = new Float64Array(w.size * n);
   const entities: (string | null)[] = [];
@@ -33,16 +51,7 @@ export function snapshotData(snapshot: BaselineSnapshot, channels: readonly stri
     entities.push(row.entity ?? null);
     if (row.entity !== undefined) anyEntity = true;
   }
-  return {
-    channels: channels.map((channel) => {
-      const b = snapshot.lookup(channel);
-      return {
-        channel,
-        baseline: b ? { count: b.count, mean: b.mean, std: b.std, skewness: b.skewness, kurtosis: b.kurtosis } : null,
-      };
-    }),
-    window: { columns: [...w.columns], size: w.size, generation: w.generation, values, entities: anyEntity ? entities : null },
-  };
+  return { columns: [...w.columns], size: w.size, generation: w.generation, values, entities: anyEntity ? entities : null };
 }
 
 /** The snapshot a worker scores against, rebuilt from SnapshotData. */

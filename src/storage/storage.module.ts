@@ -1,19 +1,16 @@
 import { Global, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
-import { LocalDirectoryStore } from './local-directory.store';
 import { ObjectStore } from './object-store';
+import { objectStoreFor } from './object-store.factory';
 import { S3Store } from './s3.store';
 
 export function createObjectStore(config: AppConfig): ObjectStore {
-  const { bucket, region, endpoint, forcePathStyle, dataDir } = config.storage;
+  const { bucket, region, endpoint, dataDir } = config.storage;
   const logger = new Logger('Storage');
-  if (bucket) {
-    logger.log(`Using S3 bucket ${bucket}${endpoint ? ` at ${endpoint}` : ''} (region ${region})`);
-    return new S3Store({ bucket, region, endpoint, forcePathStyle });
-  }
-  logger.log(`No BUCKET_NAME set: using the local directory ${dataDir} as the bucket`);
-  return new LocalDirectoryStore(dataDir);
+  if (bucket) logger.log(`Using S3 bucket ${bucket}${endpoint ? ` at ${endpoint}` : ''} (region ${region})`);
+  else logger.log(`No BUCKET_NAME set: using the local directory ${dataDir} as the bucket`);
+  return objectStoreFor(config.storage);
 }
 
 @Global()

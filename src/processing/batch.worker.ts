@@ -1,0 +1,103 @@
+/**
+ * Batch worker thread entry: opens a raw batch, scores it and writes `processed/<name>.csv`, through
+ * a store of its own built from the same configuration. The service's thread keeps what must be
+ * single (the queue, the ledger check, the fold into the baseline, the summary) and the HTTP
+ * front door, which this thread's parsing, scoring and storage calls no longer hold up.
+ *
+ * Same scoring code, same snapshot content, forests fitted from the same window with the same seed:
+ * the output is the same bytes as on the service's thread.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { Readable } from 'node:stream';
+import { parentPort, workerData } from 'node:worker_threads';
+import { ForestModelCache } from '../detection/forest-model';
+import { ObjectInfo } from '../storage/object-store';
+import { objectStoreFor } from '../storage/object-store.factory';
+import { writeScoredOutput } from './batch-pipeline';
+import { BatchKeys } from './batch-keys';
+import { BatchWorkerInit, errorData, FromWorker, ToWorker } from './batch-worker.protocol';
+import { StaticSnapshot, WindowData } from './snapshot-transfer';
+
+/** Windows kept by key; the service sends a window only when it differs from the last one it sent. */
+const WINDOWS_KEPT = 4;
+
+interface OpenedJob {
+  keys: BatchKeys;
+  info: ObjectInfo;
+  stream: Readable;
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const init = workerData as BatchWorkerInit;
+  lowerPriority(init.niceness);
+  const store = objectStoreFor(init.storage);
+  // Forests are fitted here, on this thread: it is off the service's thread already.
+  const settings = { ...init.settings, forestCache: new ForestModelCache(4) };
+  const jobs = new Map<number, OpenedJob>();
+  const windows = new Map<string, WindowData>();
+  const post = (msg: FromWorker) => port.postMessage(msg);
+  const fail = (id: number, err: unknown) => {
+    jobs.get(id)?.stream.destroy();
+    jobs.delete(id);
+    post({ type: 'failed', id, error: errorData(err) });
+  };
+
+  port.on('message', (msg: ToWorker) => {
+    switch (msg.type) {
+      case 'open':
+        store.open(msg.key).then(
+          (opened) => {
+            if (opened === null) return post({ type: 'missing', id: msg.id });
+            jobs.set(msg.id, { keys: msg.keys, ...opened });
+            post({ type: 'opened', id: msg.id, info: opened.info });
+          },
+          (err: unknown) => fail(msg.id, err),
+        );
+        break;
+      case 'discard':
+        jobs.get(msg.id)?.stream.destroy();
+        jobs.delete(msg.id);
+        break;
+      case 'score': {
+        const job = jobs.get(msg.id);
+        if (msg.window) {
+          windows.delete(msg.windowKey);
+          windows.set(msg.windowKey, msg.window);
+          if (windows.size > WINDOWS_KEPT) windows.delete(windows.keys().next().value!);
+        }
+        const window = windows.get(msg.windowKey);
+        if (!job || !window) {
+          fail(msg.id, new Error(`batch worker: no ${job ? `window ${msg.windowKey}` : 'opened object'} for job ${msg.id}`));
+          break;
+        }
+        const snapshot = new StaticSnapshot({ channels: msg.channels, window });
+        const onProgress = msg.progress ? (p: { bytesRead: number; rows: number }) => post({ type: 'progress', id: msg.id, ...p }) : undefined;
+        writeScoredOutput(store, { keys: job.keys, etag: job.info.etag, input: job.stream }, snapshot, settings, onProgress).then(
+          (outcome) => {
+            jobs.delete(msg.id);
+            post({ type: 'scored', id: msg.id, outcome });
+          },
+          (err: unknown) => fail(msg.id, err),
+        );
+        break;
+      }
+    }
+  });
+}
+
+/**
+ * Scoring is background work; answering SNS (and the read endpoints) is not. On Linux a thread has
+ * a niceness of its own: raising it makes the scheduler favour the service's thread whenever both
+ * want a core. Threads this one starts inherit it. Elsewhere, or if refused, nothing changes.
+ */
+function lowerPriority(niceness: number): void {
+  if (niceness <= 0 || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, niceness);
+  } catch {
+    // Not worth failing over: the thread runs at the process's priority.
+  }
+}
