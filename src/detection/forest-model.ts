@@ -191,6 +191,11 @@ export class ForestModelCache {
     return done;
   }
 
+  /** Files a model fitted elsewhere (another thread's cache) under its key; undefined: the window has none. */
+  insert(key: string, model: ForestModel | undefined): void {
+    this.store(key, model);
+  }
+
   /** Whether the model of this window (or the fact that it has none) is cached. */
   has(window: ReferenceWindowView, options: ForestModelOptions): boolean {
     const key = modelKey(window, options);

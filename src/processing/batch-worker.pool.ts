@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { BaselineSnapshot } from '../detection/detection.types';
-import { windowKey } from '../detection/forest-model';
+import { ForestModelCache, ForestModelData, forestOptions, modelKey, sharedForestCache, toModelData, windowKey } from '../detection/forest-model';
 import { spawnModuleWorker } from '../detection/module-worker';
 import { ObjectInfo } from '../storage/object-store';
 import { BatchKeys } from './batch-keys';
@@ -32,6 +32,8 @@ export interface BatchWorkerPoolOptions {
   onCrash?: (err: Error) => void;
   /** The worker module's path from this file's folder, without extension (tests use stand-ins). */
   workerModule?: string;
+  /** Where forests are fitted, once for all threads (default: the process-wide cache and its fitting thread). */
+  forests?: ForestModelCache;
 }
 
 /** One worker thread and the jobs it holds. */
@@ -40,8 +42,9 @@ class BatchWorkerThread {
   private readonly pending = new Map<number, Pending>();
   /** Jobs from `open` until scored, discarded or failed. */
   readonly jobs = new Set<number>();
-  /** The key of the last reference window sent (the worker keeps it). */
+  /** The keys of the last reference window and forest sent (the worker keeps them). */
   windowSent: string | null = null;
+  modelSent: string | null = null;
   failure: Error | null = null;
   private stopping = false;
 
@@ -110,12 +113,14 @@ export class BatchWorkerPool {
   private closed = false;
 
   readonly size: number;
+  private readonly forests: ForestModelCache;
 
   constructor(
     private readonly init: BatchWorkerInit,
     private readonly options: BatchWorkerPoolOptions,
   ) {
     this.size = options.size;
+    this.forests = options.forests ?? sharedForestCache;
     if (!(Number.isInteger(this.size) && this.size >= 1)) throw new RangeError(`a batch worker pool needs at least 1 thread, got ${this.size}`);
   }
 
@@ -140,11 +145,23 @@ export class BatchWorkerPool {
       info: reply.info,
       score: async (snapshot, onProgress) => {
         try {
+          // The window's forest is fitted once on the fitting thread (scoring on the batch thread
+          // goes on meanwhile) and sent to each batch thread once, instead of every batch thread
+          // stopping to fit the same forest itself.
+          const options = forestOptions(this.init.settings.detection);
+          await this.forests.prepare(snapshot.window, options);
+          const forestKey = modelKey(snapshot.window, options);
+          let model: { key: string; data: ForestModelData | null } | undefined;
+          if (thread.modelSent !== forestKey) {
+            const fitted = this.forests.get(snapshot.window, options);
+            model = { key: forestKey, data: fitted ? toModelData(fitted) : null };
+          }
           const key = windowKey(snapshot.window);
           const window = thread.windowSent === key ? undefined : windowData(snapshot.window);
-          const msg: ToWorker = { type: 'score', id, channels: this.channels(snapshot), windowKey: key, window, progress: onProgress !== undefined };
+          const msg: ToWorker = { type: 'score', id, channels: this.channels(snapshot), windowKey: key, window, model, progress: onProgress !== undefined };
           const answer = thread.request(msg, window ? [window.values.buffer as ArrayBuffer] : [], onProgress);
           thread.windowSent = key;
+          thread.modelSent = forestKey;
           const scored = await answer;
           if (scored.type !== 'scored') throw new BatchWorkerError(`batch worker answered ${scored.type} to score`);
           return reviveOutcome(scored.outcome);

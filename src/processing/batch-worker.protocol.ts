@@ -5,6 +5,7 @@
  */
 import type { StorageConfig } from '../config/app-config';
 import { RunningStats } from '../baseline/running-stats';
+import type { ForestModelData } from '../detection/forest-model';
 import { InvalidKeyError, ObjectInfo, StorageError } from '../storage/object-store';
 import { BadInputError } from './bad-input.error';
 import { BatchKeys } from './batch-keys';
@@ -22,8 +23,17 @@ export interface BatchWorkerInit {
 export type ToWorker =
   /** Open the raw object (one request: bytes and the ETag of exactly those bytes). */
   | { type: 'open'; id: number; key: string; keys: BatchKeys }
-  /** Score the opened object into `keys.output`. `window` is sent when the worker has not got it yet. */
-  | { type: 'score'; id: number; channels: ChannelData[]; windowKey: string; window?: WindowData; progress: boolean }
+  /** Score the opened object into `keys.output`. `window` and `model` come when the worker has not got them yet. */
+  | {
+      type: 'score';
+      id: number;
+      channels: ChannelData[];
+      windowKey: string;
+      window?: WindowData;
+      /** The window's forest, fitted once for the process; sent when the worker has not got it yet (null: the window has none). */
+      model?: { key: string; data: ForestModelData | null };
+      progress: boolean;
+    }
   /** Drop the opened object (already processed). */
   | { type: 'discard'; id: number };
 

@@ -4,22 +4,23 @@
  * single (the queue, the ledger check, the fold into the baseline, the summary) and the HTTP
  * front door, which this thread's parsing, scoring and storage calls no longer hold up.
  *
- * Same scoring code, same snapshot content, forests fitted from the same window with the same seed:
- * the output is the same bytes as on the service's thread.
+ * Same scoring code, same snapshot content, the same forests: the output is the same bytes as on the
+ * service's thread.
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ForestModelCache } from '../detection/forest-model';
+import { ReferenceWindowView } from '../detection/detection.types';
+import { ForestModelCache, fromModelData } from '../detection/forest-model';
 import { ObjectInfo } from '../storage/object-store';
 import { objectStoreFor } from '../storage/object-store.factory';
 import { writeScoredOutput } from './batch-pipeline';
 import { BatchKeys } from './batch-keys';
 import { BatchWorkerInit, errorData, FromWorker, ToWorker } from './batch-worker.protocol';
-import { StaticSnapshot, WindowData } from './snapshot-transfer';
+import { StaticSnapshot, windowView } from './snapshot-transfer';
 
-/** Windows kept by key; the service sends a window only when it differs from the last one it sent. */
+/** Windows kept by key (rebuilt once each); the service sends a window only when it differs from the last one it sent. */
 const WINDOWS_KEPT = 4;
 
 interface OpenedJob {
@@ -33,10 +34,12 @@ if (parentPort) {
   const init = workerData as BatchWorkerInit;
   lowerPriority(init.niceness);
   const store = objectStoreFor(init.storage);
-  // Forests are fitted here, on this thread: it is off the service's thread already.
-  const settings = { ...init.settings, forestCache: new ForestModelCache(4) };
+  // The service sends each window's forest, fitted once for the process on its fitting thread;
+  // should one be missing all the same, this thread fits it (same seed, same rows: same forest).
+  const forests = new ForestModelCache(4);
+  const settings = { ...init.settings, forestCache: forests };
   const jobs = new Map<number, OpenedJob>();
-  const windows = new Map<string, WindowData>();
+  const windows = new Map<string, ReferenceWindowView>();
   const post = (msg: FromWorker) => port.postMessage(msg);
   const fail = (id: number, err: unknown) => {
     jobs.get(id)?.stream.destroy();
@@ -64,7 +67,7 @@ if (parentPort) {
         const job = jobs.get(msg.id);
         if (msg.window) {
           windows.delete(msg.windowKey);
-          windows.set(msg.windowKey, msg.window);
+          windows.set(msg.windowKey, windowView(msg.window));
           if (windows.size > WINDOWS_KEPT) windows.delete(windows.keys().next().value!);
         }
         const window = windows.get(msg.windowKey);
@@ -72,7 +75,11 @@ if (parentPort) {
           fail(msg.id, new Error(`batch worker: no ${job ? `window ${msg.windowKey}` : 'opened object'} for job ${msg.id}`));
           break;
         }
-        const snapshot = new StaticSnapshot({ channels: msg.channels, window });
+        if (msg.model) {
+          const { key, data } = msg.model;
+          forests.insert(key, data === null ? undefined : fromModelData(data, window.columns, key));
+        }
+        const snapshot = new StaticSnapshot(msg.channels, window);
         const onProgress = msg.progress ? (p: { bytesRead: number; rows: number }) => post({ type: 'progress', id: msg.id, ...p }) : undefined;
         writeScoredOutput(store, { keys: job.keys, etag: job.info.etag, input: job.stream }, snapshot, settings, onProgress).then(
           (outcome) => {

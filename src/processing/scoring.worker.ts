@@ -26,7 +26,7 @@ if (parentPort) {
   const port = parentPort;
   const init = workerData as ScoringWorkerInit;
   const k = init.channels.length;
-  const detector = createDetector(new StaticSnapshot(init.snapshot), init.channels, init.settings, {
+  const detector = createDetector(StaticSnapshot.of(init.snapshot), init.channels, init.settings, {
     coldStartSample: init.coldStartSample,
   });
   port.on('message', (req: ScoreRequest) => {

@@ -54,30 +54,41 @@ export function windowData(w: ReferenceWindowView): WindowData {
   return { columns: [...w.columns], size: w.size, generation: w.generation, values, entities: anyEntity ? entities : null };
 }
 
-/** The snapshot a worker scores against, rebuilt from SnapshotData. */
+/** A window rebuilt from WindowData, to be shared by every snapshot with that window. */
+export function windowView(data: WindowData): ReferenceWindowView {
+  const { columns, size, generation, values, entities } = data;
+  const n = columns.length;
+  const rows = Array.from({ length: size }, (_, i) => {
+    const row: { values: Float64Array; entity?: string } = { values: values.subarray(i * n, i * n + n) };
+    const entity = entities?.[i];
+    if (entity !== null && entity !== undefined) row.entity = entity;
+    return Object.freeze(row);
+  });
+  return Object.freeze({
+    columns: Object.freeze([...columns]),
+    size,
+    generation,
+    row(i: number) {
+      if (!(i >= 0 && i < size)) throw new RangeError(`reference window row ${i} out of range (size ${size})`);
+      return rows[i];
+    },
+  });
+}
+
+/** The snapshot a worker scores against: the channels' statistics over a rebuilt window. */
 export class StaticSnapshot implements BaselineSnapshot {
-  readonly window: ReferenceWindowView;
   private readonly baselines = new Map<string, ChannelBaseline>();
 
-  constructor(data: SnapshotData) {
-    for (const { channel, baseline } of data.channels) if (baseline) this.baselines.set(channel, Object.freeze({ ...baseline }));
-    const { columns, size, generation, values, entities } = data.window;
-    const n = columns.length;
-    const rows = Array.from({ length: size }, (_, i) => {
-      const row: { values: Float64Array; entity?: string } = { values: values.subarray(i * n, i * n + n) };
-      const entity = entities?.[i];
-      if (entity !== null && entity !== undefined) row.entity = entity;
-      return Object.freeze(row);
-    });
-    this.window = Object.freeze({
-      columns: Object.freeze([...columns]),
-      size,
-      generation,
-      row(i: number) {
-        if (!(i >= 0 && i < size)) throw new RangeError(`reference window row ${i} out of range (size ${size})`);
-        return rows[i];
-      },
-    });
+  constructor(
+    channels: readonly ChannelData[],
+    readonly window: ReferenceWindowView,
+  ) {
+    for (const { channel, baseline } of channels) if (baseline) this.baselines.set(channel, Object.freeze({ ...baseline }));
+  }
+
+  /** From SnapshotData, as one piece. */
+  static of(data: SnapshotData): StaticSnapshot {
+    return new StaticSnapshot(data.channels, windowView(data.window));
   }
 
   lookup(channel: string, entity?: string): ChannelBaseline | undefined {

@@ -169,6 +169,21 @@ describe('batch worker threads', () => {
       expect(await b.store.head('processed/many-bad.csv')).toBeNull();
       expect(await b.store.head('processed/many-gone_error.json')).toBeNull();
       for (const c of b.baseline.channels()) expect(c.stats.count).toBe(2400);
+
+      // Queued again (a catch-up scan racing the summary): this version is absorbed and summarised,
+      // so the worker's open is discarded and nothing is written or folded.
+      const [first] = list;
+      const scored = await b.store.head('processed/many-b-000.csv');
+      b.processing.enqueue({ key: first.key, source: 'catch-up' });
+      await b.processing.idle();
+      expect(b.processing.counters.skipped).toBe(1);
+      expect((await b.store.head('processed/many-b-000.csv'))!.etag).toBe(scored!.etag);
+      // Absorbed but the summary lost: the outputs are written again, nothing folded twice.
+      await b.store.delete('processed/many-b-001_summary.json');
+      b.processing.enqueue({ key: list[1].key, source: 'catch-up' });
+      await b.processing.idle();
+      expect(JSON.parse((await b.store.getText('processed/many-b-001_summary.json'))!)).toMatchObject({ total_rows: 100 });
+      for (const c of b.baseline.channels()) expect(c.stats.count).toBe(2400);
     }, 120_000);
 
     it('rides out an S3 outage: the batch fails on the worker, is retried, and lands once', async () => {
