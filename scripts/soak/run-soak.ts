@@ -198,6 +198,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       batchesPerSecondOutsideFaults: batches.length / (Math.max(1, elapsedMs - outageMs - killMs) / 1000),
       faultMs: { outage: outageMs, kill: killMs },
       notifyResponseMs: percentiles(deliveries.flatMap((d) => (d.responseMs === undefined ? [] : [d.responseMs]))),
+      notifyFirstAttemptResponseMs: percentiles(deliveries.flatMap((d) => (d.responseMs === undefined || d.attempts > 1 ? [] : [d.responseMs]))),
       notificationToSummaryMs: percentiles(latency.after),
       summarisedBeforeNotification: latency.before,
       checks: idle ? checks : [{ name: 'idle', pass: false, detail: `not idle within ${options.deadlineMs / 1000} s` }, ...checks],

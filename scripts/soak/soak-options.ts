@@ -36,7 +36,7 @@ export const DEFAULT_SOAK_OPTIONS: Omit<SoakOptions, 'log'> = {
   faults: true,
   outageMs: 10_000,
   seed: 42,
-  concurrency: 8,
+  concurrency: 16,
   deadlineMs: 300_000,
   outFile: 'bench/out/soak.json',
   keep: false,

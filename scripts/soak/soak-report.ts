@@ -38,6 +38,11 @@ export interface SoakResult {
   faultMs: { outage: number; kill: number };
   /** POST /notify round trip of the successful attempt. */
   notifyResponseMs: Percentiles;
+  /**
+   * The same for deliveries answered on their first attempt: without the redeliveries that meet the
+   * restarted service in a burst while it warms up.
+   */
+  notifyFirstAttemptResponseMs: Percentiles;
   /** First notification of a batch -> its summary's processed_at (batches summarised after being announced). */
   notificationToSummaryMs: Percentiles;
   /** Batches the catch-up scan summarised before their first notification went out. */
@@ -64,6 +69,7 @@ export function formatReport(r: SoakResult): string {
     `throughput: ${r.batchesPerSecond.toFixed(1)} batches/s end to end` +
       (s.faults ? `; ${r.batchesPerSecondOutsideFaults.toFixed(1)} batches/s outside the fault windows` : ''),
     `POST /notify:          ${pct(r.notifyResponseMs)}`,
+    ...(s.faults ? [`  first attempts only: ${pct(r.notifyFirstAttemptResponseMs)}`] : []),
     `notification->summary: ${pct(r.notificationToSummaryMs)}` +
       (r.summarisedBeforeNotification > 0 ? `; ${r.summarisedBeforeNotification} summarised by catch-up before announced` : ''),
     'checks:',

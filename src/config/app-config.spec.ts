@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import { AppConfig } from './app-config';
 import { ConfigurationError } from './environment';
 
@@ -20,6 +21,13 @@ describe('AppConfig', () => {
     expect(AppConfig.forTest({ S3_ENDPOINT: 'http://x:1', S3_FORCE_PATH_STYLE: 'false' }).storage.forcePathStyle).toBe(false);
   });
 
+  it('runs batch worker threads by default (cores - 1, 1 to 4); tests score on their own thread unless they ask', () => {
+    const cores = os.availableParallelism();
+    expect(AppConfig.fromEnv({}).processing).toMatchObject({ concurrency: 16, workers: Math.min(4, Math.max(1, cores - 1)) });
+    expect(AppConfig.forTest({}).processing.workers).toBe(0);
+    expect(AppConfig.forTest({ PROCESS_WORKERS: '3' }).processing.workers).toBe(3);
+  });
+
   it('parses lists and booleans', () => {
     const c = AppConfig.forTest({ CHANNELS: 'temperature, humidity ,', SNS_VERIFY_SIGNATURES: 'no', BASELINE_HALF_LIFE: '5000' });
     expect(c.detection.channels).toEqual(['temperature', 'humidity']);
@@ -36,6 +44,8 @@ describe('AppConfig', () => {
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
     ['BASELINE_INCLUDE_ANOMALIES', 'maybe', /BASELINE_INCLUDE_ANOMALIES must be true or false/],
     ['PROCESS_CONCURRENCY', '0', /PROCESS_CONCURRENCY/],
+    ['PROCESS_WORKERS', '17', /PROCESS_WORKERS must not be greater than 16/],
+    ['PROCESS_WORKERS', 'two', /PROCESS_WORKERS/],
   ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
     expect(() => AppConfig.forTest({ [name]: value })).toThrow(ConfigurationError);
     expect(() => AppConfig.forTest({ [name]: value })).toThrow(message);

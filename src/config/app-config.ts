@@ -105,8 +105,9 @@ export class AppConfig {
       localWatch: env.LOCAL_WATCH ?? !env.BUCKET_NAME,
     };
     this.processing = {
-      // Small batches spend most of their time waiting on storage: 8 in flight keep both cores busy.
-      concurrency: env.PROCESS_CONCURRENCY ?? 8,
+      // A small batch spends most of its time waiting (storage round trips, the grouped local
+      // baseline write, a new window's forest): 16 in flight keep the threads busy (BENCHMARKS.md).
+      concurrency: env.PROCESS_CONCURRENCY ?? 16,
       maxAttempts: env.PROCESS_MAX_ATTEMPTS ?? 8,
       // Scoring and storage calls off the HTTP thread, leaving it a core of its own.
       workers: env.PROCESS_WORKERS ?? Math.min(4, Math.max(1, os.availableParallelism() - 1)),
