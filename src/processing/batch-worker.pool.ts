@@ -144,6 +144,7 @@ export class BatchWorkerPool {
     return {
       info: reply.info,
       score: async (snapshot, onProgress) => {
+        let sent = false;
         try {
           // The window's forest is fitted once on the fitting thread (scoring on the batch thread
           // goes on meanwhile) and sent to each batch thread once, instead of every batch thread
@@ -160,12 +161,16 @@ export class BatchWorkerPool {
           const window = thread.windowSent === key ? undefined : windowData(snapshot.window);
           const msg: ToWorker = { type: 'score', id, channels: this.channels(snapshot), windowKey: key, window, model, progress: onProgress !== undefined };
           const answer = thread.request(msg, window ? [window.values.buffer as ArrayBuffer] : [], onProgress);
+          sent = true;
           thread.windowSent = key;
           thread.modelSent = forestKey;
           const scored = await answer;
           if (scored.type !== 'scored') throw new BatchWorkerError(`batch worker answered ${scored.type} to score`);
           return reviveOutcome(scored.outcome);
         } finally {
+          // Failed before the job reached the worker (e.g. the forest could not be fitted): let it
+          // close the object it holds open.
+          if (!sent) thread.send({ type: 'discard', id });
           thread.end(id);
         }
       },
