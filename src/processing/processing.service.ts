@@ -8,7 +8,7 @@ import { InvalidKeyError, ObjectStore } from '../storage/object-store';
 import { BadInputError } from './bad-input.error';
 import { errorReport, writeErrorReport } from './batch-error-report';
 import { BatchKeys, batchKeys, isRawBatchKey, PROCESSED_PREFIX } from './batch-keys';
-import { completeBatch, PipelineSettings, SourceMissingError, writeScoredOutput } from './batch-pipeline';
+import { completeBatch, PipelineSettings, writeScoredOutput } from './batch-pipeline';
 import { BatchJob, BatchQueue, EnqueueResult, QueueCounters } from './batch-queue';
 import { BatchSummary } from './batch-summary';
 import { BatchWorkerPool, OpenedBatch } from './batch-worker.pool';
@@ -81,6 +81,7 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
           onCrash: (err) => this.logger.error(`${err.message}; its batches are retried and a new worker thread takes over`),
         },
       );
+      this.logger.log(`Batches are scored on up to ${workers} worker thread(s), ${config.processing.concurrency} in flight`);
     }
     this.queue = new BatchQueue(
       {
@@ -253,26 +254,16 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
       this.logger.warn(`${job.key}: already absorbed but ${keys.summary} is missing; rewriting the outputs only`);
     }
     const snapshot = this.baseline.snapshot();
-    let result;
-    try {
-      const outcome = await opened.score(snapshot, this.progress(job.key, info.size));
-      result = await completeBatch(this.store, { keys, etag: info.etag }, outcome, snapshot, this.settings, async (contribution) => {
-        if (!absorbed) {
-          const folded = await this.baseline.absorb({ key: job.key, etag: info.etag }, contribution);
-          for (const event of folded.events) this.logger.log(`Baseline: ${JSON.stringify(event)}`);
-        } else {
-          await this.baseline.savedLocally();
-        }
-        return this.baseline.snapshot();
-      }, started);
-    } catch (err) {
-      if (err instanceof SourceMissingError) {
-        this.logger.warn(`${job.key}: no such object (deleted while queued?); nothing to do`);
-        return false;
+    const outcome = await opened.score(snapshot, this.progress(job.key, info.size));
+    const { summary } = await completeBatch(this.store, { keys, etag: info.etag }, outcome, snapshot, this.settings, async (contribution) => {
+      if (!absorbed) {
+        const folded = await this.baseline.absorb({ key: job.key, etag: info.etag }, contribution);
+        for (const event of folded.events) this.logger.log(`Baseline: ${JSON.stringify(event)}`);
+      } else {
+        await this.baseline.savedLocally();
       }
-      throw err;
-    }
-    const { summary, outcome } = result;
+      return this.baseline.snapshot();
+    }, started);
     if (this.metrics) {
       this.metrics.batchesProcessed.inc();
       this.metrics.rowsScored.inc(summary.total_rows);
