@@ -175,14 +175,7 @@ export class RunningStats {
   }
 
   clone(): RunningStats {
-    const s = new RunningStats();
-    s.count = this.count;
-    s.shift = this.shift;
-    s.offset = this.offset;
-    s.m2 = this.m2;
-    s.m3 = this.m3;
-    s.m4 = this.m4;
-    return s;
+    return RunningStats.revive(this);
   }
 
   /** False when a moment overflowed (e.g. values near 1e78 make M4 infinite): such stats cannot be stored. */
