@@ -20,7 +20,17 @@ function derLength(n: number): Buffer {
 const tlv = (tag: number, content: Buffer) => Buffer.concat([Buffer.from([tag]), derLength(content.length), content]);
 const seq = (...items: Buffer[]) => tlv(0x30, Buffer.concat(items));
 const set = (...items: Buffer[]) => tlv(0x31, Buffer.concat(items));
-const int = (bytes: Buffer) => tlv(0x02, bytes[0] & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/**
+ * A DER INTEGER from unsigned big-endian bytes, minimally encoded: leading zero bytes dropped, one
+ * 0x00 put back when the top bit is set. OpenSSL refuses a serial like 00 05 ... ("illegal
+ * padding"), which a random 12-byte serial starts with once in ~512 certificates.
+ */
+const int = (bytes: Buffer) => {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const trimmed = bytes.subarray(start);
+  return tlv(0x02, trimmed[0] & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed);
+};
 const nul = () => Buffer.from([0x05, 0x00]);
 const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, 'utf8'));
 const octets = (b: Buffer) => tlv(0x04, b);
