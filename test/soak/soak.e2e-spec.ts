@@ -5,7 +5,8 @@ import { formatReport } from '../../scripts/soak/soak-report';
 /**
  * The short soak: the built service (dist/, rebuilt when older than src/) and a loopback S3 server as
  * separate processes; 60 announced batches, 10 % of them twice, shuffled; a SIGKILL and restart of
- * the service, then a 3 s S3 outage. Nothing may be lost or counted twice. `npm run soak` is the long
+ * the service, then a 3 s S3 outage. The service runs with its defaults, so batches are scored on
+ * its batch worker threads. Nothing may be lost or counted twice. `npm run soak` is the long
  * version (1,000 batches, 10 s outage). SOAK_MAIN_JS runs another build instead of dist/main.js.
  */
 describe('soak: duplicates, an S3 outage and a hard kill (issue 9)', () => {
