@@ -71,12 +71,19 @@ class BatchWorkerThread {
     this.worker.on('exit', (code) => die(new BatchWorkerError(`batch worker ${this.stopping ? 'stopped' : `exited with code ${code}`}`)));
   }
 
+  /** Posts `msg`; the promise settles with the worker's answer. Throws at once if it cannot be posted. */
   request(msg: ToWorker, transfer: ArrayBuffer[] = [], onProgress?: (p: ScoringProgress) => void): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending.set(msg.id, { resolve, reject, onProgress });
+    let entry!: Pending;
+    const answer = new Promise<Reply>((resolve, reject) => (entry = { resolve, reject, onProgress }));
+    this.pending.set(msg.id, entry);
+    try {
       this.worker.postMessage(msg, transfer);
-    });
+    } catch (err) {
+      this.pending.delete(msg.id);
+      throw err;
+    }
+    return answer;
   }
 
   send(msg: ToWorker): void {
@@ -104,7 +111,9 @@ class BatchWorkerThread {
  * job on the least busy one. A job is two steps, because the service decides in between whether the
  * version opened still needs processing (its baseline ledger) and takes the baseline snapshot it is
  * scored against then, as on its own thread. A thread that dies fails its jobs with BatchWorkerError
- * (retried like a storage error) and is replaced by the next job.
+ * (retried by the queue; after the last attempt recorded as failed, not left to the catch-up scan,
+ * since a batch that keeps killing its thread would take others down with it) and is replaced by
+ * the next job.
  */
 export class BatchWorkerPool {
   private threads: BatchWorkerThread[] = [];

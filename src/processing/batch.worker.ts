@@ -47,49 +47,58 @@ if (parentPort) {
     post({ type: 'failed', id, error: errorData(err) });
   };
 
-  port.on('message', (msg: ToWorker) => {
-    switch (msg.type) {
-      case 'open':
-        store.open(msg.key).then(
-          (opened) => {
-            if (opened === null) return post({ type: 'missing', id: msg.id });
-            jobs.set(msg.id, { keys: msg.keys, ...opened });
-            post({ type: 'opened', id: msg.id, info: opened.info });
-          },
-          (err: unknown) => fail(msg.id, err),
-        );
-        break;
-      case 'discard':
-        jobs.get(msg.id)?.stream.destroy();
+  const score = (msg: Extract<ToWorker, { type: 'score' }>) => {
+    const job = jobs.get(msg.id);
+    if (msg.window) {
+      windows.delete(msg.windowKey);
+      windows.set(msg.windowKey, windowView(msg.window));
+      if (windows.size > WINDOWS_KEPT) windows.delete(windows.keys().next().value!);
+    }
+    const window = windows.get(msg.windowKey);
+    // Filed even if this job cannot go on: the service counts it as sent.
+    if (msg.model && window) {
+      const { key, data } = msg.model;
+      forests.insert(key, data === null ? undefined : fromModelData(data, window.columns, key));
+    }
+    if (!job || !window) throw new Error(`batch worker: no ${job ? `window ${msg.windowKey}` : 'opened object'} for job ${msg.id}`);
+    const snapshot = new StaticSnapshot(msg.channels, window);
+    const onProgress = msg.progress ? (p: { bytesRead: number; rows: number }) => post({ type: 'progress', id: msg.id, ...p }) : undefined;
+    writeScoredOutput(store, { keys: job.keys, etag: job.info.etag, input: job.stream }, snapshot, settings, onProgress).then(
+      (outcome) => {
         jobs.delete(msg.id);
-        break;
-      case 'score': {
-        const job = jobs.get(msg.id);
-        if (msg.window) {
-          windows.delete(msg.windowKey);
-          windows.set(msg.windowKey, windowView(msg.window));
-          if (windows.size > WINDOWS_KEPT) windows.delete(windows.keys().next().value!);
-        }
-        const window = windows.get(msg.windowKey);
-        if (!job || !window) {
-          fail(msg.id, new Error(`batch worker: no ${job ? `window ${msg.windowKey}` : 'opened object'} for job ${msg.id}`));
+        post({ type: 'scored', id: msg.id, outcome });
+      },
+      (err: unknown) => fail(msg.id, err),
+    );
+  };
+
+  port.on('message', (msg: ToWorker) => {
+    // A message that cannot be handled fails its job, not the thread and the other jobs on it.
+    try {
+      switch (msg.type) {
+        case 'open':
+          store.open(msg.key).then(
+            (opened) => {
+              if (opened === null) return post({ type: 'missing', id: msg.id });
+              // An error while the object waits for the service's decision (a reset connection)
+              // must not go unhandled and end the thread; reading the stream then reports it.
+              opened.stream.on('error', () => undefined);
+              jobs.set(msg.id, { keys: msg.keys, ...opened });
+              post({ type: 'opened', id: msg.id, info: opened.info });
+            },
+            (err: unknown) => fail(msg.id, err),
+          );
           break;
-        }
-        if (msg.model) {
-          const { key, data } = msg.model;
-          forests.insert(key, data === null ? undefined : fromModelData(data, window.columns, key));
-        }
-        const snapshot = new StaticSnapshot(msg.channels, window);
-        const onProgress = msg.progress ? (p: { bytesRead: number; rows: number }) => post({ type: 'progress', id: msg.id, ...p }) : undefined;
-        writeScoredOutput(store, { keys: job.keys, etag: job.info.etag, input: job.stream }, snapshot, settings, onProgress).then(
-          (outcome) => {
-            jobs.delete(msg.id);
-            post({ type: 'scored', id: msg.id, outcome });
-          },
-          (err: unknown) => fail(msg.id, err),
-        );
-        break;
+        case 'discard':
+          jobs.get(msg.id)?.stream.destroy();
+          jobs.delete(msg.id);
+          break;
+        case 'score':
+          score(msg);
+          break;
       }
+    } catch (err) {
+      fail(msg.id, err);
     }
   });
 }

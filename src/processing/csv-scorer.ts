@@ -2,7 +2,7 @@ import { BatchContribution } from '../baseline/batch-contribution';
 import { ChannelInference, inferChannels } from '../detection/channel-inference';
 import { BaselineSnapshot, DetectionSettings, RowScore } from '../detection/detection.types';
 import { createDetector, Detector, SampleRow } from '../detection/detector';
-import { ForestModelCache, forestOptions, sharedForestCache } from '../detection/forest-model';
+import { ForestModelCache, forestOptions, sharedForestCache, toModelData } from '../detection/forest-model';
 import { BadInputError } from './bad-input.error';
 import { ByteWriter } from './byte-writer';
 import { ContributionBuilder } from './contribution-builder';
@@ -69,6 +69,11 @@ const DEFAULT_SAMPLE_ROWS = 200;
 /** Rows scored together (the detector walks the forest for eight rows side by side). */
 const BLOCK_ROWS = 1024;
 const DEFAULT_WORKER_THRESHOLD_ROWS = 65536;
+/**
+ * Scoring threads a thread starts at most at once (each ~35 MB at peak). Big files beyond score on
+ * their own thread: with PROCESS_CONCURRENCY 16, a backfill of big files must not start 16 threads.
+ */
+const MAX_SCORING_THREADS = 2;
 /** Blocks scored and not formatted yet, at most: bounds memory (~1.5 MB of rows). */
 const MAX_PENDING_BLOCKS = 16;
 /**
@@ -361,12 +366,20 @@ export class CsvScorer {
     const block = this.block;
     if (block === null || block.rows === 0 || this.detector === null) return;
     this.block = null;
-    if (this.worker === null && !this.usedWorker && this.dispatchedRows + block.rows >= this.workerThreshold && block.entities === undefined) {
+    if (
+      this.worker === null &&
+      !this.usedWorker &&
+      this.dispatchedRows + block.rows >= this.workerThreshold &&
+      block.entities === undefined &&
+      ScoringWorkerClient.running < MAX_SCORING_THREADS
+    ) {
+      const model = this.detector.model;
       this.worker = new ScoringWorkerClient({
         snapshot: snapshotData(this.snapshot, this.inference!.channels),
         channels: this.inference!.channels,
         settings: this.settings.detection,
         coldStartSample: this.coldStartSample,
+        model: model ? { key: model.key, data: toModelData(model) } : undefined,
       });
       this.usedWorker = true;
     }

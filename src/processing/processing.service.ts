@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown, O
 import { InvalidContributionError } from '../baseline/baseline.errors';
 import { BaselineService } from '../baseline/baseline.service';
 import { AppConfig } from '../config/app-config';
+import { BaselineSnapshot } from '../detection/detection.types';
 import { sharedForestFitter } from '../detection/forest-fitter';
 import { MetricsService } from '../metrics/metrics.service';
 import { InvalidKeyError, ObjectStore } from '../storage/object-store';
@@ -239,21 +240,25 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
       return false;
     }
     const { info } = opened;
-    const absorbed = this.baseline.hasAbsorbed(job.key, info.etag);
-    if (absorbed) {
-      const summaryInfo = await this.store.head(keys.summary).catch((err: unknown) => {
-        opened.discard();
-        throw err;
-      });
-      if (summaryInfo !== null) {
-        opened.discard();
-        this.skipped++;
-        this.logger.debug(`${job.key}: this version is already processed and absorbed; skipped`);
-        return false;
+    let absorbed: boolean;
+    let snapshot: BaselineSnapshot;
+    try {
+      absorbed = this.baseline.hasAbsorbed(job.key, info.etag);
+      if (absorbed) {
+        if ((await this.store.head(keys.summary)) !== null) {
+          opened.discard();
+          this.skipped++;
+          this.logger.debug(`${job.key}: this version is already processed and absorbed; skipped`);
+          return false;
+        }
+        this.logger.warn(`${job.key}: already absorbed but ${keys.summary} is missing; rewriting the outputs only`);
       }
-      this.logger.warn(`${job.key}: already absorbed but ${keys.summary} is missing; rewriting the outputs only`);
+      snapshot = this.baseline.snapshot();
+    } catch (err) {
+      // The object is open (on a worker thread, perhaps): close it.
+      opened.discard();
+      throw err;
     }
-    const snapshot = this.baseline.snapshot();
     const outcome = await opened.score(snapshot, this.progress(job.key, info.size));
     const { summary } = await completeBatch(this.store, { keys, etag: info.etag }, outcome, snapshot, this.settings, async (contribution) => {
       if (!absorbed) {

@@ -14,6 +14,8 @@ export class ScoringWorkerError extends Error {
  * compiled or from TypeScript source, as this file does (`spawnModuleWorker`).
  */
 export class ScoringWorkerClient {
+  /** Clients of this thread whose worker has not stopped yet (the scorer caps how many it starts). */
+  static running = 0;
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: (b: ScoredBlock) => void; reject: (e: Error) => void }>();
   private nextId = 0;
@@ -22,6 +24,8 @@ export class ScoringWorkerClient {
 
   constructor(init: ScoringWorkerInit) {
     this.worker = spawnModuleWorker(__dirname, 'scoring.worker', { workerData: init });
+    ScoringWorkerClient.running++;
+    this.worker.once('exit', () => ScoringWorkerClient.running--);
     this.worker.on('message', (msg: ScoredBlock | { id: number; error: string }) => {
       const w = this.waiting.get(msg.id);
       if (!w) return;

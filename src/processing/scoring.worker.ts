@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDetector, SampleRow } from '../detection/detector';
 import { DetectionSettings } from '../detection/detection.types';
+import { ForestModelCache, ForestModelData, fromModelData } from '../detection/forest-model';
 import { newScoredBlock, packRow, transferables } from './scored-block';
 import { SnapshotData, StaticSnapshot } from './snapshot-transfer';
 
@@ -14,6 +15,8 @@ export interface ScoringWorkerInit {
   channels: string[];
   settings: DetectionSettings;
   coldStartSample: SampleRow[];
+  /** The forest the calling thread's detector uses, so that this thread does not fit it again. */
+  model?: { key: string; data: ForestModelData };
 }
 
 export interface ScoreRequest {
@@ -26,7 +29,11 @@ if (parentPort) {
   const port = parentPort;
   const init = workerData as ScoringWorkerInit;
   const k = init.channels.length;
-  const detector = createDetector(StaticSnapshot.of(init.snapshot), init.channels, init.settings, {
+  const snapshot = StaticSnapshot.of(init.snapshot);
+  const cache = new ForestModelCache(1);
+  if (init.model) cache.insert(init.model.key, fromModelData(init.model.data, snapshot.window.columns, init.model.key));
+  const detector = createDetector(snapshot, init.channels, init.settings, {
+    cache,
     coldStartSample: init.coldStartSample,
   });
   port.on('message', (req: ScoreRequest) => {

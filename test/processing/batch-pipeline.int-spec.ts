@@ -176,6 +176,19 @@ describe('processBatch through the local store', () => {
     expect(main.outcome().anomalyCount).toBeGreaterThan(500);
   });
 
+  it('starts at most two scoring threads at once; a third big file scores on its own thread, to the same bytes', async () => {
+    const state = await learnedBaseline(3);
+    const csv = generateBatch({ rows: 8000, start: new Date(Date.UTC(2026, 2, 1)), rng: createRng(22) }).csv;
+    const bytes = Buffer.from(csv);
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 20000) pieces.push(bytes.subarray(i, i + 20000));
+    const alone = await collect(new CsvScorer(state.snapshot(), { ...settings, workerThresholdRows: Infinity }), pieces);
+    const scorers = [0, 1, 2].map(() => new CsvScorer(state.snapshot(), { ...settings, workerThresholdRows: 2000 }));
+    const outputs = await Promise.all(scorers.map((sc) => collect(sc, pieces)));
+    expect(scorers.map((sc) => sc.outcome().usedWorker).sort()).toEqual([false, true, true]);
+    for (const out of outputs) expect(out.equals(alone)).toBe(true);
+  });
+
   it('keeps quoted fields, a BOM and CRLF input byte for byte, and scores the numbers inside', async () => {
     const state = await learnedBaseline(2);
     const rows = ['\ufeffsite,timestamp,temperature,humidity,pressure,wind_speed'];
