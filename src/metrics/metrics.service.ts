@@ -42,6 +42,11 @@ export class MetricsService {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly batchWorkerCrashes = new Counter({
+    name: 'anomaly_batch_worker_crashes_total',
+    help: 'Batch worker threads that died (their batches were retried on a new thread)',
+    registers: [this.registry],
+  });
   readonly rowsScored = new Counter({
     name: 'anomaly_rows_scored_total',
     help: 'Rows scored',

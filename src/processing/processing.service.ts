@@ -79,7 +79,10 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
         {
           size: workers,
           workerModule: tuning.batchWorkerModule,
-          onCrash: (err) => this.logger.error(`${err.message}; its batches are retried and a new worker thread takes over`),
+          onCrash: (err) => {
+            this.metrics?.batchWorkerCrashes.inc();
+            this.logger.error(`${err.message}; its batches are retried and a new worker thread takes over`);
+          },
         },
       );
       this.logger.log(`Batches are scored on up to ${workers} worker thread(s), ${config.processing.concurrency} in flight`);

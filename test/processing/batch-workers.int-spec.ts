@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { BaselineService } from '../../src/baseline/baseline.service';
 import { AppConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
+import { MetricsModule } from '../../src/metrics/metrics.module';
+import { MetricsService } from '../../src/metrics/metrics.service';
 import { createRng } from '../../src/detection/seeded-random';
 import { BatchErrorReport } from '../../src/processing/batch-error-report';
 import { ProcessingModule } from '../../src/processing/processing.module';
@@ -44,7 +46,7 @@ function tempDir(): string {
 async function boot(env: Record<string, string>, tuning: Partial<ProcessingTuning> = {}): Promise<Booted> {
   const config = AppConfig.forTest({ LOCAL_WATCH: 'false', ...env });
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), ScheduleModule.forRoot(), StorageModule, ProcessingModule],
+    imports: [ConfigModule.forRoot(config), ScheduleModule.forRoot(), MetricsModule, StorageModule, ProcessingModule],
   })
     .overrideProvider(ProcessingTuning)
     .useValue(Object.assign(new ProcessingTuning(), { retryBaseDelayMs: 200, retryMaxDelayMs: 500, catchUpOnBoot: false, catchUpIntervalMs: 0, ...tuning }))
@@ -225,5 +227,8 @@ describe('batch worker threads', () => {
     const report = JSON.parse((await b.store.getText('processed/crash_error.json'))!) as BatchErrorReport;
     expect(report).toMatchObject({ kind: 'processing', attempts: 2 });
     expect(report.error).toMatch(/batch worker exited with code 3/);
+    expect(await b.app.get(MetricsService).registry.getSingleMetricAsString('anomaly_batch_worker_crashes_total')).toMatch(
+      /^anomaly_batch_worker_crashes_total 2$/m,
+    );
   }, 60_000);
 });
