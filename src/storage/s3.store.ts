@@ -18,6 +18,14 @@ export interface S3StoreOptions {
   forcePathStyle?: boolean;
   /** Total attempts per request, handled by the SDK's standard retry strategy (backoff + jitter). */
   maxAttempts?: number;
+  /** A connection not made within this time is abandoned (and retried). Default 5 s. */
+  connectTimeoutMs?: number;
+  /**
+   * A request whose socket stays silent this long fails (and is retried), also while a response
+   * body is being read. Default 60 s. The SDK's own default is no limit: a stalled connection
+   * would hold its batch, and its slot in the queue, until the service restarts.
+   */
+  idleTimeoutMs?: number;
 }
 
 const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
@@ -38,6 +46,7 @@ export class S3Store extends ObjectStore {
       forcePathStyle: options.forcePathStyle,
       maxAttempts: options.maxAttempts ?? 4,
       retryMode: 'standard',
+      requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 5_000, socketTimeout: options.idleTimeoutMs ?? 60_000 },
       // Checksums only when an operation requires them: S3-compatible servers differ in support
       // for the newer default (CRC32 trailers in aws-chunked bodies), and S3 itself needs none here.
       requestChecksumCalculation: 'WHEN_REQUIRED',

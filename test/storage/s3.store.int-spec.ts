@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { S3Store } from '../../src/storage/s3.store';
 import { StorageError } from '../../src/storage/object-store';
 import { S3TestServer } from '../support/s3-test-server';
@@ -28,6 +29,24 @@ describe('S3Store errors', () => {
     await expect(store.put('raw/x.csv', 'x')).rejects.toThrow(StorageError);
     await expect(store.put('raw/x.csv', 'x')).rejects.toThrow(/"raw\/x.csv"/);
     await expect(store.ping()).rejects.toThrow(StorageError);
+  });
+
+  it('gives up on a server that accepts the connection and then says nothing, with a StorageError', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket)); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const store = new S3Store({ bucket: 'b', region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, maxAttempts: 2, idleTimeoutMs: 300 });
+    stores.push(store);
+    try {
+      const started = Date.now();
+      await expect(store.getText('raw/x.csv')).rejects.toThrow(StorageError);
+      await expect(store.open('raw/x.csv')).rejects.toThrow(/timed out/);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   it('reports an unreachable server as a StorageError after the SDK retries', async () => {
