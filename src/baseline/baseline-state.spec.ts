@@ -422,4 +422,23 @@ describe('BaselineState.serialize', () => {
     }
     expect(JSON.parse(state.serialize())._state.window.rows.length).toBeGreaterThan(0);
   });
+
+  it('stays exact while the ledger evicts its oldest entries (its text is kept between changes)', () => {
+    const state = BaselineState.empty({ ...OPTIONS, ledgerCapacity: 7 });
+    for (let b = 0; b < 40; b++) {
+      state.absorb(src(b, `"quoted\\etag ${b}"`), contributionOf(COLUMNS, gaussianRows(rng(b), 20, MEANS, STDS)));
+      expect(state.serialize()).toBe(JSON.stringify(state.toJSON()));
+    }
+    expect(JSON.parse(state.serialize())._state.ledger.entries.map((e: string[]) => e[0])).toEqual(
+      Array.from({ length: 7 }, (_, i) => `raw/b${33 + i}.csv`),
+    );
+  });
+
+  it('stays exact when a channel is named like one of its placeholders', () => {
+    const state = BaselineState.empty(OPTIONS);
+    const odd = ['\u0000ledger-entries\u0000', '\u0000window-rows\u0000'];
+    for (let b = 0; b < 12; b++) state.absorb(src(b), contributionOf(odd, gaussianRows(rng(b), 100, [1, 2], [1, 1])));
+    expect(state.serialize()).toBe(JSON.stringify(state.toJSON()));
+    expect(BaselineState.parse(state.serialize(), OPTIONS).lookup(odd[0])!.count).toBe(state.lookup(odd[0])!.count);
+  });
 });

@@ -393,6 +393,14 @@ export class BaselineState {
   }
 
   toJSON(): BaselineStateJson {
+    return this.buildJson(false);
+  }
+
+  /**
+   * `forText`: the window's rows and the ledger's entries are left out (`serialize` splices in the
+   * texts both keep between changes), so a save does not rebuild thousands of arrays to drop them.
+   */
+  private buildJson(forText: boolean): BaselineStateJson {
     const out = jsonRecord<unknown>() as BaselineStateJson;
     const reserved = jsonRecord<RunningStatsJson>();
     const entities = jsonRecord<StatsRecord>();
@@ -413,8 +421,8 @@ export class BaselineState {
       sequence: this.seq,
       ...(Object.keys(entities).length > 0 ? { entities } : {}),
       ...(Object.keys(reserved).length > 0 ? { reserved_channels: reserved } : {}),
-      ledger: this.ledger.toJSON(),
-      window: this.window ? this.window.toJSON() : null,
+      ledger: forText ? { capacity: this.ledger.capacity, entries: [] } : this.ledger.toJSON(),
+      window: this.window ? this.window.toJSON(!forText) : null,
       level_shift: this.shifts.toJSON(),
     };
     return out;
@@ -422,17 +430,31 @@ export class BaselineState {
 
   /** The stored form. Same text as JSON.stringify(toJSON()), with the window's rows spliced in from its cache. */
   serialize(): string {
-    const json = this.toJSON();
-    const window = json._state?.window as { rows: unknown } | null | undefined;
-    if (!window || !this.window) return JSON.stringify(json);
-    window.rows = ROWS_MARKER;
+    const json = this.buildJson(true);
+    const state = json._state as { ledger: { entries: unknown }; window: { rows: unknown } | null };
+    state.ledger.entries = ENTRIES_MARKER;
+    if (state.window) state.window.rows = ROWS_MARKER;
     const text = JSON.stringify(json);
-    return text.replace(JSON.stringify(ROWS_MARKER), () => this.window!.committedRowsText());
+    const entries = JSON.stringify(ENTRIES_MARKER);
+    const rows = JSON.stringify(ROWS_MARKER);
+    // Each marker must stand exactly once, and in that order; a channel or entity name equal to
+    // one would break that: then the plain way, slower but exact.
+    const e = text.indexOf(entries);
+    const r = state.window ? text.indexOf(rows) : -1;
+    const once = (at: number, m: string) => at >= 0 && text.indexOf(m, at + 1) < 0;
+    if (!once(e, entries) || (state.window && !(once(r, rows) && r > e))) return JSON.stringify(this.toJSON());
+    const head = text.slice(0, e) + this.ledger.entriesText();
+    if (!state.window) return head + text.slice(e + entries.length);
+    return head + text.slice(e + entries.length, r) + this.window!.committedRowsText() + text.slice(r + rows.length);
   }
 }
 
-/** Stands for the window's rows while the rest of the state is stringified (a NUL cannot occur in keys we write). */
+/**
+ * Stand for the ledger's entries and the window's rows while the rest of the state is stringified;
+ * `serialize` splices their cached texts in.
+ */
 const ROWS_MARKER = '\u0000window-rows\u0000';
+const ENTRIES_MARKER = '\u0000ledger-entries\u0000';
 
 class FrozenSnapshot implements BaselineSnapshot {
   constructor(

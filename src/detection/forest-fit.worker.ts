@@ -7,6 +7,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ReferenceWindowView } from './detection.types';
 import { FOREST_FIT_WORKER } from './forest-fitter';
 import { fitForestModel, ForestModelData, ForestModelOptions, toModelData } from './forest-model';
+import { lowerThreadPriority } from './module-worker';
+
+const FIT_THREAD_NICENESS = 10;
 
 export interface FitRequest {
   id: number;
@@ -39,6 +42,8 @@ export function windowView(req: Pick<FitRequest, 'columns' | 'size' | 'generatio
 // Only in a thread started as a fitting worker, not in any thread that happens to import this file.
 if (parentPort && workerData === FOREST_FIT_WORKER) {
   const port = parentPort;
+  // Background work, like the batch threads: the thread answering HTTP wins a contended core.
+  lowerThreadPriority(FIT_THREAD_NICENESS);
   port.on('message', (req: FitRequest) => {
     let res: FitResponse;
     try {

@@ -4,6 +4,8 @@
  * ts-jest (this file is then `.ts` too) the worker loads the TypeScript source through ts-node
  * (slower to start, same code).
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import * as path from 'node:path';
 import { Worker, WorkerOptions } from 'node:worker_threads';
 
@@ -18,4 +20,20 @@ export function spawnModuleWorker(dir: string, name: string, options: WorkerOpti
     execArgv: ['--require', 'ts-node/register/transpile-only', ...(options.execArgv ?? [])],
     env: { ...(options.env === undefined ? process.env : (options.env as NodeJS.ProcessEnv)), TS_NODE_TRANSPILE_ONLY: 'true' },
   });
+}
+
+/**
+ * Lowers the calling thread's scheduling priority (raises its niceness) on Linux, where a thread has
+ * a niceness of its own: background threads (scoring, fitting) then yield a contended core to the
+ * thread that answers HTTP. Threads started afterwards from this one inherit it. Elsewhere, or if
+ * refused, nothing changes.
+ */
+export function lowerThreadPriority(niceness: number): void {
+  if (niceness <= 0 || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, niceness);
+  } catch {
+    // Not worth failing over: the thread runs at the process's priority.
+  }
 }

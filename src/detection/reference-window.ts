@@ -130,7 +130,8 @@ export class ReferenceWindow implements ReferenceWindowView {
     return this.rowsJson.rows;
   }
 
-  toJSON(): ReferenceWindowJson {
+  /** `withRows` false leaves `rows` empty, for a caller that splices in `committedRowsText()`. */
+  toJSON(withRows = true): ReferenceWindowJson {
     const json: ReferenceWindowJson = {
       version: 1,
       columns: [...this.columns],
@@ -138,7 +139,7 @@ export class ReferenceWindow implements ReferenceWindowView {
       commitEvery: this.commitEvery,
       minInitial: this.minInitial,
       generation: this.gen,
-      rows: this.committedRowsJson().map((r) => r.slice()),
+      rows: withRows ? this.committedRowsJson().map((r) => r.slice()) : [],
       pending: this.pending.map((r) => toJsonValues(r.values)),
     };
     if (this.committed.some((r) => r.entity !== undefined)) json.entities = this.committed.map((r) => r.entity ?? null);

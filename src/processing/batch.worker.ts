@@ -7,12 +7,11 @@
  * Same scoring code, same snapshot content, the same forests: the output is the same bytes as on the
  * service's thread.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ReferenceWindowView } from '../detection/detection.types';
 import { ForestModelCache, fromModelData } from '../detection/forest-model';
+import { lowerThreadPriority } from '../detection/module-worker';
 import { ObjectInfo } from '../storage/object-store';
 import { objectStoreFor } from '../storage/object-store.factory';
 import { writeScoredOutput } from './batch-pipeline';
@@ -32,7 +31,7 @@ interface OpenedJob {
 if (parentPort) {
   const port = parentPort;
   const init = workerData as BatchWorkerInit;
-  lowerPriority(init.niceness);
+  lowerThreadPriority(init.niceness);
   const store = objectStoreFor(init.storage);
   // The service sends each window's forest, fitted once for the process on its fitting thread;
   // should one be missing all the same, this thread fits it (same seed, same rows: same forest).
@@ -101,19 +100,4 @@ if (parentPort) {
       fail(msg.id, err);
     }
   });
-}
-
-/**
- * Scoring is background work; answering SNS (and the read endpoints) is not. On Linux a thread has
- * a niceness of its own: raising it makes the scheduler favour the service's thread whenever both
- * want a core. Threads this one starts inherit it. Elsewhere, or if refused, nothing changes.
- */
-function lowerPriority(niceness: number): void {
-  if (niceness <= 0 || process.platform !== 'linux') return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, niceness);
-  } catch {
-    // Not worth failing over: the thread runs at the process's priority.
-  }
 }
