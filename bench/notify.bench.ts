@@ -251,9 +251,16 @@ export async function run(options: NotifyBenchOptions = {}): Promise<object> {
         sink = { useExisting: ProcessingService };
         processingType = ProcessingService;
       }
-      const moduleRef = await Test.createTestingModule({
+      let builder = Test.createTestingModule({
         imports: [ConfigModule.forRoot(config), StorageModule, IngestionModule.register({ imports, sink })],
-      }).compile();
+      });
+      if (processingType) {
+        // No catch-up scan: it would queue all the files at boot, and the notifications would then
+        // find their batch already queued instead of queueing it.
+        const { ProcessingTuning } = await import('../src/processing/processing.tuning');
+        builder = builder.overrideProvider(ProcessingTuning).useValue(Object.assign(new ProcessingTuning(), { catchUpOnBoot: false, catchUpIntervalMs: 0 }));
+      }
+      const moduleRef = await builder.compile();
       const app = moduleRef.createNestApplication({ logger: ['error'] });
       try {
         configureApp(app);

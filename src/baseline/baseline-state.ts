@@ -422,7 +422,7 @@ export class BaselineState {
       ...(Object.keys(entities).length > 0 ? { entities } : {}),
       ...(Object.keys(reserved).length > 0 ? { reserved_channels: reserved } : {}),
       ledger: forText ? { capacity: this.ledger.capacity, entries: [] } : this.ledger.toJSON(),
-      window: this.window ? this.window.toJSON(!forText) : null,
+      window: this.window ? this.window.toJSONRows(!forText) : null,
       level_shift: this.shifts.toJSON(),
     };
     return out;

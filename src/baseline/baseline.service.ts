@@ -44,6 +44,7 @@ export interface BaselineStatus {
  */
 /** Local copies of the baseline are written at most this often; folds in between share a write. */
 const LOCAL_WRITE_GAP_MS = 25;
+const MAX_LOCAL_WRITE_GAP_MS = 250;
 
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
 
@@ -63,7 +64,7 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
   private writeInFlight?: Promise<void>;
   private writeNext?: Promise<void>;
   private lastWriteStart = -Infinity;
-  private lastSerializeMs = 0;
+  private serializeMsAverage = 0;
 
   constructor(
     private readonly store: ObjectStore,
@@ -232,18 +233,19 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * At least LOCAL_WRITE_GAP_MS between local writes, and 8 times what serialising the state last
-   * took on this thread: a big state (a full ledger, thousands of entity channels) then costs this
-   * thread at most ~1/9 of its time under load, however big it gets.
+   * Between local writes: at least LOCAL_WRITE_GAP_MS, and 8 times what serialising the state takes
+   * on this thread (a moving average, so one slow measurement, a GC pause, does not count for
+   * much), so a big state (thousands of entity channels) costs this thread at most ~1/9 of its time
+   * under load; at most MAX_LOCAL_WRITE_GAP_MS, since every batch waits for the write.
    */
   private localWriteGap(): number {
-    return Math.max(LOCAL_WRITE_GAP_MS, 8 * this.lastSerializeMs);
+    return Math.min(MAX_LOCAL_WRITE_GAP_MS, Math.max(LOCAL_WRITE_GAP_MS, 8 * this.serializeMsAverage));
   }
 
   private startLocalWrite(): Promise<void> {
     this.lastWriteStart = performance.now();
     const text = this.state.serialize();
-    this.lastSerializeMs = performance.now() - this.lastWriteStart;
+    this.serializeMsAverage += 0.2 * (performance.now() - this.lastWriteStart - this.serializeMsAverage);
     const write = writeFileAtomic(this.localPath, text)
       .catch((err: unknown) => {
         this.logger.error(`Could not write the local baseline copy ${this.localPath}: ${message(err)}`);

@@ -130,8 +130,15 @@ export class ReferenceWindow implements ReferenceWindowView {
     return this.rowsJson.rows;
   }
 
-  /** `withRows` false leaves `rows` empty, for a caller that splices in `committedRowsText()`. */
-  toJSON(withRows = true): ReferenceWindowJson {
+  toJSON(): ReferenceWindowJson {
+    return this.toJSONRows(true);
+  }
+
+  /**
+   * `withRows` false leaves `rows` empty, for a caller that splices in `committedRowsText()`. Not a
+   * parameter of `toJSON`: JSON.stringify calls that with the property's key ('' at the top).
+   */
+  toJSONRows(withRows: boolean): ReferenceWindowJson {
     const json: ReferenceWindowJson = {
       version: 1,
       columns: [...this.columns],

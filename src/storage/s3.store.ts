@@ -21,11 +21,18 @@ export interface S3StoreOptions {
   /** A connection not made within this time is abandoned (and retried). Default 5 s. */
   connectTimeoutMs?: number;
   /**
-   * A request whose socket stays silent this long fails (and is retried), also while a response
-   * body is being read. Default 60 s. The SDK's own default is no limit: a stalled connection
-   * would hold its batch, and its slot in the queue, until the service restarts.
+   * A request whose socket stays silent this long fails (and is retried). Default 60 s. The SDK's
+   * own default is no limit: a stalled connection would hold its batch, and its slot in the queue,
+   * until the service restarts.
    */
   idleTimeoutMs?: number;
+  /**
+   * The same for reading an object's body (`open`, `getStream`, `getText`). Default 10 min. Longer,
+   * because the silence may be ours: a raw file is read only as fast as its scored output is
+   * uploaded, and while two 8 MB parts are in flight nothing is read (on a slow link that can
+   * take minutes).
+   */
+  bodyIdleTimeoutMs?: number;
 }
 
 const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
@@ -34,24 +41,29 @@ const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
 export class S3Store extends ObjectStore {
   readonly location: string;
   private readonly client: S3Client;
+  /** For GetObject: the same but for the idle timeout (`bodyIdleTimeoutMs`). */
+  private readonly bodyClient: S3Client;
   private readonly bucket: string;
 
   constructor(options: S3StoreOptions) {
     super();
     this.bucket = options.bucket;
     this.location = `s3://${options.bucket}`;
-    this.client = new S3Client({
-      region: options.region,
-      endpoint: options.endpoint,
-      forcePathStyle: options.forcePathStyle,
-      maxAttempts: options.maxAttempts ?? 4,
-      retryMode: 'standard',
-      requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 5_000, socketTimeout: options.idleTimeoutMs ?? 60_000 },
-      // Checksums only when an operation requires them: S3-compatible servers differ in support
-      // for the newer default (CRC32 trailers in aws-chunked bodies), and S3 itself needs none here.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const client = (idleMs: number) =>
+      new S3Client({
+        region: options.region,
+        endpoint: options.endpoint,
+        forcePathStyle: options.forcePathStyle,
+        maxAttempts: options.maxAttempts ?? 4,
+        retryMode: 'standard',
+        requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 5_000, socketTimeout: idleMs },
+        // Checksums only when an operation requires them: S3-compatible servers differ in support
+        // for the newer default (CRC32 trailers in aws-chunked bodies), and S3 itself needs none here.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+    this.client = client(options.idleTimeoutMs ?? 60_000);
+    this.bodyClient = client(options.bodyIdleTimeoutMs ?? 10 * 60_000);
   }
 
   async getStream(key: string): Promise<Readable | null> {
@@ -61,7 +73,7 @@ export class S3Store extends ObjectStore {
   async open(key: string): Promise<{ stream: Readable; info: ObjectInfo } | null> {
     assertValidKey(key);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await this.bodyClient.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return {
         stream: out.Body as Readable,
         info: { key, size: out.ContentLength ?? 0, etag: stripQuotes(out.ETag), lastModified: out.LastModified ?? new Date(0) },
@@ -167,6 +179,7 @@ export class S3Store extends ObjectStore {
 
   destroy(): void {
     this.client.destroy();
+    this.bodyClient.destroy();
   }
 }
 

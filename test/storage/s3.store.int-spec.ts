@@ -36,10 +36,13 @@ describe('S3Store errors', () => {
     const silent = net.createServer((socket) => sockets.push(socket)); // accepts, never answers
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as net.AddressInfo;
-    const store = new S3Store({ bucket: 'b', region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, maxAttempts: 2, idleTimeoutMs: 300 });
+    const endpoint = `http://127.0.0.1:${port}`;
+    const store = new S3Store({ bucket: 'b', region: 'us-east-1', endpoint, forcePathStyle: true, maxAttempts: 2, idleTimeoutMs: 300, bodyIdleTimeoutMs: 600 });
     stores.push(store);
     try {
       const started = Date.now();
+      await expect(store.head('raw/x.csv')).rejects.toThrow(StorageError);
+      await expect(store.put('processed/x.csv', 'x')).rejects.toThrow(/timed out/);
       await expect(store.getText('raw/x.csv')).rejects.toThrow(StorageError);
       await expect(store.open('raw/x.csv')).rejects.toThrow(/timed out/);
       expect(Date.now() - started).toBeLessThan(20_000);
