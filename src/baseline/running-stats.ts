@@ -76,15 +76,7 @@ export class RunningStats {
     const nb = other.count;
     if (nb === 0) return this;
     const na = this.count;
-    if (na === 0) {
-      this.count = nb;
-      this.shift = other.shift;
-      this.offset = other.offset;
-      this.m2 = other.m2;
-      this.m3 = other.m3;
-      this.m4 = other.m4;
-      return this;
-    }
+    if (na === 0) return this.assign(other);
     const n = na + nb;
     // Shifts first: for nearby shifts their difference is exact (Sterbenz).
     const delta = other.shift - this.shift + (other.offset - this.offset);
@@ -192,15 +184,19 @@ export class RunningStats {
    * the class), bit for bit: unlike `from(toJSON())`, the mean keeps its full-precision split.
    */
   static revive(clone: Pick<RunningStats, 'count' | 'm2' | 'm3' | 'm4'>): RunningStats {
-    const fields = clone as unknown as Record<'count' | 'shift' | 'offset' | 'm2' | 'm3' | 'm4', number>;
-    const s = new RunningStats();
-    s.count = fields.count;
-    s.shift = fields.shift;
-    s.offset = fields.offset;
-    s.m2 = fields.m2;
-    s.m3 = fields.m3;
-    s.m4 = fields.m4;
-    return s;
+    // A structured clone has the same fields, private ones included, without the class.
+    return new RunningStats().assign(clone as RunningStats);
+  }
+
+  /** Takes every field of `o`: the same statistics, bit for bit. */
+  private assign(o: RunningStats): this {
+    this.count = o.count;
+    this.shift = o.shift;
+    this.offset = o.offset;
+    this.m2 = o.m2;
+    this.m3 = o.m3;
+    this.m4 = o.m4;
+    return this;
   }
 
   /**
