@@ -190,4 +190,71 @@ describe('BatchQueue', () => {
     await queue.idle();
     expect(queue.counters).toMatchObject({ queued: 0, running: 0, processed: 1 });
   });
+
+  describe('during a storage outage', () => {
+    class Outage extends Transient {}
+
+    it('holds after 3 outage failures in a row: one probe at a time, spaced; the untried jobs keep their first attempt', async () => {
+      let down = true;
+      let active = 0;
+      let peakWhileDown = 0;
+      const starts: { key: string; attempt: number; at: number; down: boolean }[] = [];
+      const holds: boolean[] = [];
+      const { queue, failures } = makeQueue(
+        {
+          run: async (j, attempt) => {
+            starts.push({ key: j.key, attempt, at: Date.now(), down });
+            active++;
+            if (down) peakWhileDown = Math.max(peakWhileDown, active);
+            await new Promise((r) => setTimeout(r, 5));
+            active--;
+            if (down) throw new Outage('connect ECONNREFUSED');
+          },
+          isOutage: (err) => err instanceof Outage,
+          onHold: (holding) => holds.push(holding),
+        },
+        { concurrency: 4, maxAttempts: 8, retryBaseDelayMs: 40, retryMaxDelayMs: 40 },
+      );
+      for (let i = 0; i < 30; i++) queue.enqueue(job(`raw/${i}.csv`));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(holds).toEqual([true]);
+      // Four started at once; two more replaced the first two failures; the third started the hold.
+      const held = starts.slice(6);
+      // From then on one job at a time, each start at least the base delay after the one before.
+      for (let i = 1; i < held.length; i++) expect(held[i].at - held[i - 1].at).toBeGreaterThanOrEqual(35);
+      expect(held.length).toBeLessThanOrEqual(9);
+      const triedWhileDown = new Set(starts.map((x) => x.key));
+      down = false;
+      await queue.idle();
+      expect(holds).toEqual([true, false]);
+      expect(failures).toEqual([]);
+      expect(queue.counters).toMatchObject({ processed: 30, failed: 0 });
+      // Jobs never tried during the outage ran once, on their first attempt.
+      const untried = starts.filter((x) => !triedWhileDown.has(x.key));
+      expect(untried.length).toBeGreaterThan(15);
+      expect(untried.every((x) => x.attempt === 1)).toBe(true);
+      expect(peakWhileDown).toBe(4);
+    });
+
+    it('does not hold for one batch that keeps failing while others get through', async () => {
+      const holds: boolean[] = [];
+      const { queue, failures } = makeQueue(
+        {
+          run: async (j) => {
+            await new Promise((r) => setImmediate(r));
+            if (j.key === 'raw/bad.csv') throw new Outage('AccessDenied on this key');
+          },
+          isOutage: (err) => err instanceof Outage,
+          onHold: (holding) => holds.push(holding),
+        },
+        { concurrency: 2, maxAttempts: 4, retryBaseDelayMs: 1, retryMaxDelayMs: 1 },
+      );
+      queue.enqueue(job('raw/bad.csv'));
+      for (let i = 0; i < 20; i++) queue.enqueue(job(`raw/${i}.csv`));
+      await queue.idle();
+      expect(holds).toEqual([]);
+      expect(failures.map((f) => [f.job.key, f.attempts])).toEqual([['raw/bad.csv', 4]]);
+      expect(queue.counters.processed).toBe(20);
+    });
+  });
 });

@@ -36,6 +36,15 @@ export interface BatchQueueOptions {
   retryMaxDelayMs: number;
   /** Jobs waiting beyond this are refused with QueueFullError. */
   maxQueued: number;
+  /**
+   * After this many jobs in a row failed with an outage error (`isOutage`; no other outcome in
+   * between; distinct jobs, so one object failing again and again does not count), the queue
+   * holds: one job at a time, at most one every `outageProbeMs`, until a job gets through.
+   * Default 3; 0 never holds.
+   */
+  outageThreshold?: number;
+  /** While holding, jobs start at most this often (default: `retryBaseDelayMs`). */
+  outageProbeMs?: number;
 }
 
 export interface BatchQueueHandlers {
@@ -48,6 +57,10 @@ export interface BatchQueueHandlers {
   onRetry?(job: BatchJob, err: unknown, attempt: number, delayMs: number): void;
   /** A retryable failure while the queue is closing: left for the next start's catch-up scan. */
   onAbandoned?(job: BatchJob, err: unknown, attempt: number): void;
+  /** Failures that say the storage itself is down (not this one batch); default: none. */
+  isOutage?(err: unknown): boolean;
+  /** Told when the queue starts holding (true) and when a job got through again (false). */
+  onHold?(holding: boolean, err?: unknown): void;
 }
 
 /** The queue cannot take the job now (full, or shutting down): the announcer should retry later. */
@@ -70,6 +83,12 @@ export class BatchQueue {
   private processed = 0;
   private failed = 0;
   private retries = 0;
+  /** Jobs whose latest attempt failed with an outage error, since any other outcome. */
+  private readonly outageStreak = new Set<string>();
+  private holding = false;
+  /** While holding: when the next probe may start, and the timer that starts it. */
+  private nextProbeAt = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly handlers: BatchQueueHandlers,
@@ -126,6 +145,7 @@ export class BatchQueue {
   /** Stops taking and starting jobs; pending retries are dropped; running jobs finish. */
   close(): void {
     this.closed = true;
+    clearTimeout(this.probeTimer);
     for (const d of this.delayed.values()) clearTimeout(d.timer);
     this.delayed.clear();
     this.waiting.clear();
@@ -143,8 +163,26 @@ export class BatchQueue {
     for (const w of waiters) w();
   }
 
+  /**
+   * Starts waiting jobs up to the concurrency. While holding (storage down), one job at a time
+   * probes it instead, spaced by the base retry delay: the jobs not tried yet keep waiting with
+   * their attempts intact (instead of all failing, backing off, and waiting out their delays once
+   * storage is back), and a storage that struggles is not hammered.
+   */
   private pump(): void {
     while (!this.closed && this.running.size < this.options.concurrency && this.waiting.size > 0) {
+      if (this.holding) {
+        if (this.running.size > 0) return;
+        const wait = this.nextProbeAt - Date.now();
+        if (wait > 0) {
+          this.probeTimer ??= setTimeout(() => {
+            this.probeTimer = undefined;
+            this.pump();
+          }, wait);
+          return;
+        }
+        this.nextProbeAt = Date.now() + this.probeInterval();
+      }
       const [key, entry] = this.waiting.entries().next().value as [string, { job: BatchJob; attempt: number }];
       this.waiting.delete(key);
       const slot: Running = { job: entry.job };
@@ -153,12 +191,43 @@ export class BatchQueue {
     }
   }
 
+  /**
+   * Counts the jobs that failed with an outage error in a row (distinct jobs: one object failing
+   * again and again is that object's problem); starts or ends the hold. `err` undefined: success.
+   */
+  private noteOutcome(key: string, err: unknown): void {
+    const outage = err !== undefined && (this.handlers.isOutage?.(err) ?? false);
+    const threshold = this.options.outageThreshold ?? 3;
+    if (!outage) {
+      this.outageStreak.clear();
+      if (this.holding) {
+        this.holding = false;
+        clearTimeout(this.probeTimer);
+        this.probeTimer = undefined;
+        this.handlers.onHold?.(false);
+      }
+      return;
+    }
+    this.outageStreak.add(key);
+    if (!this.holding && threshold > 0 && this.outageStreak.size >= threshold) {
+      this.holding = true;
+      this.nextProbeAt = Date.now() + this.probeInterval();
+      this.handlers.onHold?.(true, err);
+    }
+  }
+
+  private probeInterval(): number {
+    return this.options.outageProbeMs ?? this.options.retryBaseDelayMs;
+  }
+
   private async execute(slot: Running, attempt: number): Promise<void> {
     const job = slot.job;
     try {
       await this.handlers.run(job, attempt);
       this.processed++;
+      this.noteOutcome(job.key, undefined);
     } catch (err) {
+      this.noteOutcome(job.key, err);
       const retryable = attempt < this.options.maxAttempts && this.handlers.isRetryable(err);
       if (retryable && this.closed) {
         // Shutting down: no retry here, and no permanent error report either. The batch has no

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { BaselineSnapshot } from '../detection/detection.types';
 import { sharedForestFitter } from '../detection/forest-fitter';
 import { MetricsService } from '../metrics/metrics.service';
-import { InvalidKeyError, ObjectStore } from '../storage/object-store';
+import { InvalidKeyError, ObjectStore, StorageError } from '../storage/object-store';
 import { BadInputError } from './bad-input.error';
 import { errorReport, writeErrorReport } from './batch-error-report';
 import { BatchKeys, batchKeys, isRawBatchKey, PROCESSED_PREFIX } from './batch-keys';
@@ -96,12 +96,18 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
           this.logger.warn(`${job.key}: attempt ${attempt} failed (${message(err)}); retrying in ${delayMs} ms`),
         onAbandoned: (job, err) =>
           this.logger.warn(`${job.key}: failed while shutting down (${message(err)}); the catch-up scan retries it at the next start`),
+        isOutage: (err) => err instanceof StorageError,
+        onHold: (holding, err) =>
+          holding
+            ? this.logger.warn(`Storage failing for several batches in a row (${message(err)}): holding the queue, one batch at a time until one gets through`)
+            : this.logger.log('Storage answering again: the queue runs at full concurrency'),
       },
       {
         concurrency: config.processing.concurrency,
         maxAttempts: config.processing.maxAttempts,
         retryBaseDelayMs: tuning.retryBaseDelayMs,
         retryMaxDelayMs: tuning.retryMaxDelayMs,
+        outageProbeMs: tuning.outageProbeMs,
         maxQueued: tuning.maxQueued,
       },
     );

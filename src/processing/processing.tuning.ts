@@ -11,6 +11,13 @@ export class ProcessingTuning {
    */
   retryBaseDelayMs = 1000;
   retryMaxDelayMs = 4_000;
+  /**
+   * When several batches in a row failed for storage reasons, the queue holds and lets one batch
+   * at a time through, at most this often, until one succeeds: the rest wait with their attempts
+   * intact instead of all failing through their retries. Short, so storage coming back is noticed
+   * within about this long (each try is one batch, so the load stays small).
+   */
+  outageProbeMs = 250;
   /** How often `raw/` is listed for batches without processed output (SNS gives up on a down endpoint). */
   catchUpIntervalMs = 60_000;
   /** A batch that failed for a storage reason is queued again by the catch-up scan after this long. */
