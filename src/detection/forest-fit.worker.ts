@@ -4,40 +4,22 @@
  * posted rows, so the model is the one an in-thread fit gives (same seed, same bytes).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ReferenceWindowView } from './detection.types';
 import { FOREST_FIT_WORKER } from './forest-fitter';
 import { fitForestModel, ForestModelData, ForestModelOptions, toModelData } from './forest-model';
 import { lowerThreadPriority } from './module-worker';
+import { WindowData, windowView } from './window-transfer';
 
 const FIT_THREAD_NICENESS = 10;
 
 export interface FitRequest {
   id: number;
-  columns: string[];
-  size: number;
-  generation: number;
-  /** Row-major, `size * columns.length` values (NaN = missing). Transferred. */
-  values: Float64Array;
+  /** Its values buffer is transferred. */
+  window: WindowData;
   options: ForestModelOptions;
 }
 
 /** `model` null: the window gives no model (too few rows). The model's arrays are transferred. */
 export type FitResponse = { id: number; model: ForestModelData | null } | { id: number; error: string };
-
-/** The posted rows as a window view: each row a subarray of the one buffer. */
-export function windowView(req: Pick<FitRequest, 'columns' | 'size' | 'generation' | 'values'>): ReferenceWindowView {
-  const { columns, size, generation, values } = req;
-  const n = columns.length;
-  return {
-    columns,
-    size,
-    generation,
-    row(i: number) {
-      if (!(i >= 0 && i < size)) throw new RangeError(`reference window row ${i} out of range (size ${size})`);
-      return { values: values.subarray(i * n, i * n + n) };
-    },
-  };
-}
 
 // Only in a thread started as a fitting worker, not in any thread that happens to import this file.
 if (parentPort && workerData === FOREST_FIT_WORKER) {
@@ -47,7 +29,7 @@ if (parentPort && workerData === FOREST_FIT_WORKER) {
   port.on('message', (req: FitRequest) => {
     let res: FitResponse;
     try {
-      const model = fitForestModel(windowView(req), req.options);
+      const model = fitForestModel(windowView(req.window), req.options);
       res = { id: req.id, model: model ? toModelData(model) : null };
     } catch (err) {
       res = { id: req.id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };

@@ -13,6 +13,7 @@ import { ReferenceWindowView } from './detection.types';
 import type { FitRequest, FitResponse } from './forest-fit.worker';
 import type { ForestModelData, ForestModelOptions } from './forest-model';
 import { spawnModuleWorker } from './module-worker';
+import { windowData } from './window-transfer';
 
 /** workerData marking a fitting thread (the worker module attaches its handler only there). */
 export const FOREST_FIT_WORKER = 'forest-fit';
@@ -57,11 +58,8 @@ export class ForestFitter {
     if (this.failures >= MAX_CONSECUTIVE_FAILURES) {
       return Promise.reject(new ForestFitError(`the fitting worker failed ${this.failures} times in a row; not restarted`));
     }
-    const n = window.columns.length;
-    const values = new Float64Array(window.size * n);
-    for (let i = 0; i < window.size; i++) values.set(window.row(i).values, i * n);
     const id = this.nextId++;
-    const req: FitRequest = { id, columns: [...window.columns], size: window.size, generation: window.generation, values, options: { ...options } };
+    const req: FitRequest = { id, window: windowData(window), options: { ...options } };
     return new Promise<ForestModelData | null>((resolve, reject) => {
       let worker: Worker;
       try {
@@ -73,7 +71,7 @@ export class ForestFitter {
       }
       this.waiting.set(id, { resolve, reject });
       this.busy(worker);
-      worker.postMessage(req, [values.buffer as ArrayBuffer]);
+      worker.postMessage(req, [req.window.values.buffer as ArrayBuffer]);
     });
   }
 

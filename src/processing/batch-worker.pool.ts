@@ -6,7 +6,8 @@ import { ObjectInfo } from '../storage/object-store';
 import { BatchKeys } from './batch-keys';
 import { BatchWorkerError, BatchWorkerInit, FromWorker, reviveError, reviveOutcome, ToWorker } from './batch-worker.protocol';
 import { ScoringOutcome, ScoringProgress } from './csv-scorer';
-import { channelData, ChannelData, windowData } from './snapshot-transfer';
+import { windowData } from '../detection/window-transfer';
+import { channelData, ChannelData } from './snapshot-transfer';
 
 /** A raw batch opened on a worker thread, waiting for the service's decision. */
 export interface OpenedBatch {

@@ -10,7 +10,8 @@ import { InvalidKeyError, ObjectInfo, StorageError } from '../storage/object-sto
 import { BadInputError } from './bad-input.error';
 import { BatchKeys } from './batch-keys';
 import { ScoringSettings, ScoringOutcome } from './csv-scorer';
-import { ChannelData, WindowData } from './snapshot-transfer';
+import type { WindowData } from '../detection/window-transfer';
+import { ChannelData } from './snapshot-transfer';
 
 export interface BatchWorkerInit {
   storage: StorageConfig;

@@ -17,7 +17,8 @@ import { objectStoreFor } from '../storage/object-store.factory';
 import { writeScoredOutput } from './batch-pipeline';
 import { BatchKeys } from './batch-keys';
 import { BatchWorkerInit, errorData, FromWorker, ToWorker } from './batch-worker.protocol';
-import { StaticSnapshot, windowView } from './snapshot-transfer';
+import { windowView } from '../detection/window-transfer';
+import { StaticSnapshot } from './snapshot-transfer';
 
 /** Windows kept by key (rebuilt once each); the service sends a window only when it differs from the last one it sent. */
 const WINDOWS_KEPT = 4;
