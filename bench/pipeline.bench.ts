@@ -1,5 +1,5 @@
 /**
- * The batch pipeline's speed and memory (issue 4): one 1,000,000-row x 4-channel file (~95 MB)
+ * The batch pipeline's speed and memory: one 1,000,000-row x 4-channel file (~95 MB)
  * end to end through the local store, with the split between parse, score and write, and peak RSS;
  * plus the median of a 100-row batch end to end.
  *

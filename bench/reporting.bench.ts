@@ -1,5 +1,5 @@
 /**
- * Reporting at scale (issue: reporting endpoints stay fast after a year of batches): a loopback S3
+ * Reporting at scale (the endpoints stay fast after a year of batches): a loopback S3
  * server holding 50,000 processed batches; measures index build at start-up, its memory, and the
  * latency of both anomaly endpoints.
  */

@@ -1,7 +1,7 @@
 /**
  * npm run soak [-- --batches 1000 --rate 200 --no-faults --seed 42 ...]
  *
- * End-to-end soak with faults (issue 9): the built service and a loopback S3 server as separate
+ * End-to-end soak with faults: the built service and a loopback S3 server as separate
  * processes, a thousand announced batches with duplicates, an S3 outage and a SIGKILL; then checks
  * that nothing was lost or counted twice. Prints a one-screen report, writes it as JSON to
  * bench/out/soak.json, and exits 1 when a check fails. See scripts/soak/run-soak.ts.

@@ -38,7 +38,7 @@ interface Summary {
 }
 
 /**
- * The soak (issue 9): a fauxqs S3 server with on-disk storage and the built service as separate
+ * The soak: a fauxqs S3 server with on-disk storage and the built service as separate
  * processes on loopback; N producer batches uploaded to raw/; a signed SNS notification for each,
  * shuffled, a share of them twice, posted at `rate`; the service SIGKILLed and restarted, then S3
  * stopped for `outageMs` and started again on the same data and port; then, once the service is

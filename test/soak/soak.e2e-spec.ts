@@ -9,7 +9,7 @@ import { formatReport } from '../../scripts/soak/soak-report';
  * its batch worker threads. Nothing may be lost or counted twice. `npm run soak` is the long
  * version (1,000 batches, 10 s outage). SOAK_MAIN_JS runs another build instead of dist/main.js.
  */
-describe('soak: duplicates, an S3 outage and a hard kill (issue 9)', () => {
+describe('soak: duplicates, an S3 outage and a hard kill', () => {
   it('loses no batch, counts none twice and logs no unexpected error', async () => {
     const lines: string[] = [];
     const result = await runSoak({
