@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     }
     for (const isolation of rules) {
       const started = performance.now();
-      report(runStreamOnDetector(spec, { ...common, halfLife: args.halfLife, settings: settings.detection, isolation }), started);
+      report(runStreamOnDetector(spec, { ...common, halfLife: args.halfLife, settings: settings.detection, isolation, relearnAfter: settings.relearnAfter }), started);
     }
   }
   console.log(

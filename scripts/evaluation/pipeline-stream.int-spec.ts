@@ -14,7 +14,7 @@ describe('runStreamThroughPipeline', () => {
     // 25 batches: past the first reference-window commit (1,024 rows), so the forest takes part.
     const options = { batches: 25, rows: 100, seed: 3 };
     const viaPipeline = await runStreamThroughPipeline(spec, { ...options, settings });
-    const direct = runStreamOnDetector(spec, { ...options, settings: settings.detection, isolation: 'corroborated' });
+    const direct = runStreamOnDetector(spec, { ...options, settings: settings.detection, isolation: 'corroborated', relearnAfter: settings.relearnAfter });
     expect(viaPipeline.path).toBe('pipeline');
     expect(viaPipeline.rows).toBe(2500);
     expect(viaPipeline.truePositives).toBeGreaterThan(50);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { contributionOf, gaussianRows, rng, zFlagger } from '../../test/baseline/contribution-builder';
+import { contributionOf, gaussianRows, learnedContribution, rng } from '../../test/baseline/contribution-builder';
 import { BaselineFormatError, InvalidContributionError } from './baseline.errors';
 import { BaselineState, BaselineStateOptions } from './baseline-state';
 import { RunningStats } from './running-stats';
@@ -72,7 +72,7 @@ describe('BaselineState', () => {
   });
 
   describe('JSON round trip', () => {
-    it('restores stats, entities, reserved names, ledger, window and pending shift evidence', () => {
+    it('restores stats, entities, reserved names, ledger, window and the learned tails and episodes', () => {
       const state = BaselineState.empty({ ...OPTIONS, minCount: 5 });
       const r = rng(1);
       // Odd names on purpose: none of them may collide with each other or with the reserved keys.
@@ -80,27 +80,32 @@ describe('BaselineState', () => {
       state.absorb(src(1), contributionOf(odd, gaussianRows(r, 300, [1, 2, 3, 4, 5], [1, 1, 1, 1, 1])));
       state.absorb(src(2), contributionOf(COLUMNS, gaussianRows(r, 50, MEANS, STDS), undefined, 'host/1'));
       state.absorb(src(3), contributionOf(COLUMNS, gaussianRows(r, 50, MEANS, STDS), undefined, '__proto__'));
-      // One batch of shift evidence on humidity for host/1, so a tracker entry is persisted.
+      // Batches as the pipeline learns them: tails, changes, and for host/1 an episode under way.
+      for (let b = 0; b < 5; b++) state.absorb(src(10 + b), learnedContribution(state.snapshot(), COLUMNS, gaussianRows(r, 100, MEANS, STDS), { minCount: 5, entity: 'host/1' }).contribution);
       const shifted = gaussianRows(r, 50, [22, 90, 1013, 10], STDS);
-      state.absorb(src(4), contributionOf(COLUMNS, shifted, zFlagger(state.snapshot(), COLUMNS, 5, 4, 'host/1'), 'host/1'));
-      expect(state.pendingShift('humidity', 'host/1')).toBe(1);
+      state.absorb(src(4), learnedContribution(state.snapshot(), COLUMNS, shifted, { minCount: 5, entity: 'host/1' }).contribution);
+      expect(state.inEpisode('humidity', 'host/1')).toBe(true);
 
       const back = roundTrip(state, { ...OPTIONS, minCount: 5 });
       expect(back.serialize()).toBe(state.serialize());
       expect(back.lineage).toBe(state.lineage);
-      expect(back.sequence).toBe(4);
+      expect(back.sequence).toBe(9);
       expect(back.hasAbsorbed('raw/b3.csv', 'e')).toBe(true);
       expect(back.hasAbsorbed('raw/b3.csv', 'other')).toBe(false);
-      expect(back.pendingShift('humidity', 'host/1')).toBe(1);
+      expect(back.inEpisode('humidity', 'host/1')).toBe(true);
+      expect(back.inEpisode('temperature', 'host/1')).toBe(false);
       for (const name of odd) expect(back.lookup(name)!.count).toBe(300);
       expect(back.lookup('temperature', '__proto__')!.count).toBe(50);
-      expect(back.lookup('temperature', 'host/1')!.count).toBe(100);
+      expect(back.lookup('temperature', 'host/1')!.count).toBe(600);
       // The all-entities entry of a channel sums its entities.
-      expect(back.lookup('temperature')!.count).toBe(150);
+      expect(back.lookup('temperature')!.count).toBe(650);
+      const learned = back.snapshot().lookup('temperature', 'host/1')!;
+      expect(learned.tails).toBeDefined();
+      expect(learned.change!.count).toBeGreaterThan(500);
       const json = JSON.parse(state.serialize());
       expect(Object.keys(json)).toEqual(expect.arrayContaining(['__proto__', 'a/b', 'constructor', 'temperature', 'last_updated', '_state']));
       expect(Object.keys(json._state.reserved_channels)).toEqual(['last_updated', '_state']);
-      expect(json._state.entities['host/1'].temperature.count).toBe(100);
+      expect(json._state.entities['host/1'].temperature.count).toBe(600);
       const snap = back.snapshot();
       expect(snap.window.columns).toEqual(COLUMNS);
       expect(snap.window.generation).toBe(state.snapshot().window.generation);
@@ -129,12 +134,12 @@ describe('BaselineState', () => {
       ['{"temperature": {"count": 3, "mean": 1, "M2": -1, "std": 0}}', /baseline\.json "temperature"\.M2 must be a finite number >= 0, got -1/],
       ['{"last_updated": 12}', /"last_updated" must be an ISO-8601 date string, got 12/],
       ['{"last_updated": "yesterday"}', /"last_updated" must be an ISO-8601 date string/],
-      ['{"_state": {"version": 2}}', /"_state"\.version must be 1, got 2/],
+      ['{"_state": {"version": 3}}', /"_state"\.version must be one of 1, 2, got 3/],
       ['{"_state": {"version": 1, "lineage": "x", "sequence": 1.5}}', /"_state"\.sequence must be an integer >= 0/],
       ['{"_state": {"version": 1, "lineage": "x", "sequence": 1, "ledger": {"capacity": 5, "entries": [["k"]]}}}', /"_state"\.ledger\.entries\[0\] must be \[key, etag\]/],
       ['{"_state": {"version": 1, "lineage": "x", "sequence": 1, "ledger": {"capacity": 5, "entries": []}, "window": {"version": 9}}}', /"_state"\.window: invalid reference window: unsupported version 9/],
       ['{"_state": {"version": 1, "lineage": "x", "sequence": 1, "entities": {"h1": {"cpu": {"count": "x"}}}, "ledger": {"capacity": 5, "entries": []}}}', /"_state"\.entities "h1" "cpu"\.count must be/],
-      ['{"_state": {"version": 1, "lineage": "x", "sequence": 0, "ledger": {"capacity": 5, "entries": []}, "level_shift": [{"channel": "t", "side": 2}]}}', /level_shift\[0\]\.side must be 1 or -1/],
+      ['{"_state": {"version": 2, "lineage": "x", "sequence": 0, "ledger": {"capacity": 5, "entries": []}, "learning": {"channels": {"t": {"tails": 5}}}}}', /learning\.channels "t"\.tails must be \{upper, lower\}/],
       ['{"temperature": {"count": 3, "mean": 1', /is not valid JSON/],
     ])('rejects %s with a message naming the key', (text, message) => {
       expect(() => BaselineState.parse(text, OPTIONS)).toThrow(BaselineFormatError);
@@ -320,91 +325,99 @@ describe('BaselineState', () => {
     });
   });
 
-  describe('level shift', () => {
+  describe('episodes', () => {
     const minCount = 30;
+    const relearnAfter = { ms: 2 * 3600_000, rows: 1000, minRows: minCount };
 
-    /** Replays `batches` batches through a z>4 flagger; returns the per-batch flagged share and events. */
-    function replay(state: BaselineState, batches: number, mean: (b: number) => number, r: () => number, spikes = 0, first = 0) {
+    /** `batches` batches of 100 rows a minute apart through the real detector and learner; the flagged share of each and the events. */
+    function replay(state: BaselineState, batches: number, mean: (b: number) => number, r: () => number, first = 0, spikes = 0) {
       const shares: number[] = [];
       const events: string[] = [];
       for (let b = first; b < first + batches; b++) {
         const rows = gaussianRows(r, 100, [mean(b)], [1]);
-        for (let k = 0; k < spikes; k++) rows[Math.floor(r() * 100)][0] = mean(b) + (r() < 0.5 ? -1 : 1) * (5 + 3 * r());
-        const flag = zFlagger(state.snapshot(), ['x'], minCount);
-        const c = contributionOf(['x'], rows, flag);
-        shares.push(c.channels[0].rejected.count / 100);
-        const res = state.absorb(src(b), c);
+        for (let k = 0; k < spikes; k++) rows[Math.floor(r() * 100)][0] = mean(b) + (r() < 0.5 ? -1 : 1) * (6 + 3 * r());
+        const { contribution, flagged } = learnedContribution(state.snapshot(), ['x'], rows, { minCount, time0: b * 100 * 60_000, relearnAfter });
+        shares.push(flagged / 100);
+        const res = state.absorb(src(b), contribution);
         events.push(...res.events.map((e) => (e.type === 'level-shift' ? `shift@${b}` : `reset@${b}`)));
       }
       return { shares, events };
     }
 
-    it('re-learns after 3 batches of a persistent jump, after which flags stop; the window is cleared', () => {
-      const state = BaselineState.empty({ ...OPTIONS, minCount });
+    it('a new level held for longer than relearnAfter becomes the center; flags stop; the window moves with it', () => {
+      const state = BaselineState.empty({ ...OPTIONS, minCount, relearnAfter });
       const r = rng(8);
-      replay(state, 100, () => 0, r, 1);
+      replay(state, 30, () => 0, r);
       expect(state.snapshot().window.size).toBeGreaterThan(0);
-      const { shares, events } = replay(state, 20, () => 8, r, 1, 100);
-      expect(events).toEqual(['shift@102', 'reset@102']);
-      expect(shares.slice(0, 3).every((s) => s > 0.9)).toBe(true);
-      // After the re-learn only the injected spikes (at most 1 per batch) are flagged.
+      // 100 rows a minute apart per batch: 2 h is 120 rows, the episode starts within the first ones.
+      const { shares, events } = replay(state, 10, () => 8, r, 30);
+      expect(events).toEqual(['shift@31']);
+      expect(shares[0]).toBeGreaterThan(0.9);
       expect(Math.max(...shares.slice(3))).toBeLessThanOrEqual(0.02);
-      const s = state.lookup('x')!;
-      expect(s.mean).toBeCloseTo(8, 0);
-      expect(s.std).toBeGreaterThan(0.7);
-      expect(s.std).toBeLessThan(1.6);
-      // The window was cleared at the shift and refilled with new-regime rows only.
+      expect(state.lookup('x')!.mean).toBeGreaterThan(7);
+      // The window's rows moved to the new level: no row of the old regime left near 0.
       const w = state.snapshot().window;
-      expect(w.size).toBeGreaterThan(0);
       for (let i = 0; i < w.size; i++) expect(w.row(i).values[0]).toBeGreaterThan(3);
     });
 
-    it('never re-learns on isolated spikes, even many of them on one side', () => {
-      const state = BaselineState.empty({ ...OPTIONS, minCount });
+    it('an incident shorter than relearnAfter stays flagged throughout, and the return to the old level is normal', () => {
+      const state = BaselineState.empty({ ...OPTIONS, minCount, relearnAfter });
+      const r = rng(14);
+      replay(state, 30, () => 0, r);
+      // 90 minutes at +6 sigma, then back, in one batch of 100 rows a minute apart.
+      const rows = gaussianRows(r, 100, [0], [1]).map((row, i) => (i < 90 ? [row[0] + 6] : row));
+      const { contribution } = learnedContribution(state.snapshot(), ['x'], rows, { minCount, time0: 30 * 100 * 60_000, relearnAfter });
+      const flaggedDuring = learnedContribution(state.snapshot(), ['x'], rows.slice(0, 90), { minCount }).flagged;
+      expect(flaggedDuring / 90).toBeGreaterThan(0.9);
+      expect(state.absorb(src(30), contribution).events).toEqual([]);
+      const after = replay(state, 5, () => 0, r, 31);
+      expect(after.events).toEqual([]);
+      expect(Math.max(...after.shares)).toBeLessThanOrEqual(0.02);
+      expect(state.lookup('x')!.mean).toBeLessThan(0.5);
+    });
+
+    it('never moves the center on isolated spikes, even many of them', () => {
+      const state = BaselineState.empty({ ...OPTIONS, minCount, relearnAfter });
       const r = rng(9);
       replay(state, 30, () => 0, r);
-      // 30 % of every batch spiked upwards: a lot, but never most of the batch.
-      for (let b = 30; b < 80; b++) {
-        const rows = gaussianRows(r, 100, [0], [1]).map((row, i) => (i % 10 < 3 ? [9 + r()] : row));
-        const res = state.absorb(src(b), contributionOf(['x'], rows, zFlagger(state.snapshot(), ['x'], minCount)));
-        expect(res.events).toEqual([]);
-      }
-      expect(state.lookup('x')!.mean).toBeCloseTo(0, 0);
-    });
-
-    it('does not re-learn when the rejected values are spread on both sides', () => {
-      const state = BaselineState.empty({ ...OPTIONS, minCount });
-      const r = rng(10);
-      replay(state, 30, () => 0, r);
-      for (let b = 30; b < 40; b++) {
-        const rows = gaussianRows(r, 100, [0], [1]).map((row, i) => (i < 70 ? [(i % 2 ? 1 : -1) * (8 + r())] : row));
-        const res = state.absorb(src(b), contributionOf(['x'], rows, zFlagger(state.snapshot(), ['x'], minCount)));
-        expect(res.events).toEqual([]);
-      }
-    });
-
-    it('resets on a mostly accepted batch: the evidence must be consecutive', () => {
-      const state = BaselineState.empty({ ...OPTIONS, minCount });
-      const r = rng(11);
-      replay(state, 30, () => 0, r);
-      const { events } = replay(state, 12, (b) => (b % 3 === 2 ? 0 : 8), r, 0, 30);
+      const { events, shares } = replay(state, 50, () => 0, r, 30, 3);
       expect(events).toEqual([]);
-      expect(state.pendingShift('x')).toBe(0);
-      replay(state, 1, () => 8, r, 0, 50);
-      expect(state.pendingShift('x')).toBe(1);
+      expect(state.lookup('x')!.mean).toBeCloseTo(0, 0);
+      // The spikes stay flagged: they did not teach the channel a wider tail.
+      expect(shares.slice(-10).reduce((a, b) => a + b, 0) / 10).toBeGreaterThanOrEqual(0.02);
+    });
+
+    it('a channel wider than it first looked is learned within relearnAfter, without moving its center', () => {
+      const state = BaselineState.empty({ ...OPTIONS, minCount, relearnAfter });
+      const r = rng(10);
+      replay(state, 10, () => 0, r);
+      const wide = (b: number) => {
+        const rows = gaussianRows(r, 100, [0], [5]);
+        return learnedContribution(state.snapshot(), ['x'], rows, { minCount, time0: b * 100 * 60_000, relearnAfter });
+      };
+      const shares: number[] = [];
+      for (let b = 10; b < 30; b++) {
+        const { contribution, flagged } = wide(b);
+        expect(state.absorb(src(b), contribution).events).toEqual([]);
+        shares.push(flagged / 100);
+      }
+      expect(shares[0]).toBeGreaterThan(0.2);
+      expect(Math.max(...shares.slice(-5))).toBeLessThanOrEqual(0.02);
+      expect(state.lookup('x')!.mean).toBeCloseTo(0, -0.5);
     });
 
     it('runs per entity in entity mode', () => {
-      const state = BaselineState.empty({ ...OPTIONS, minCount });
+      const state = BaselineState.empty({ ...OPTIONS, minCount, relearnAfter });
       const r = rng(12);
       for (let b = 0; b < 40; b++) {
         for (const host of ['h1', 'h2']) {
           const rows = gaussianRows(r, 50, [b >= 30 && host === 'h2' ? 10 : 0], [1]);
-          state.absorb({ key: `raw/${host}-${b}.csv`, etag: 'e' }, contributionOf(['cpu'], rows, zFlagger(state.snapshot(), ['cpu'], minCount, 4, host), host));
+          const { contribution } = learnedContribution(state.snapshot(), ['cpu'], rows, { minCount, entity: host, time0: b * 50 * 60_000, relearnAfter });
+          state.absorb({ key: `raw/${host}-${b}.csv`, etag: 'e' }, contribution);
         }
       }
       expect(state.lookup('cpu', 'h1')!.mean).toBeCloseTo(0, 0);
-      expect(state.lookup('cpu', 'h2')!.mean).toBeCloseTo(10, 0);
+      expect(state.lookup('cpu', 'h2')!.mean).toBeGreaterThan(9);
     });
   });
 });

@@ -3,9 +3,9 @@ import { BaselineSnapshot, ChannelBaseline, ReferenceWindowView } from '../detec
 import { ReferenceWindow } from '../detection/reference-window';
 import { AbsorbedLedger, DEFAULT_LEDGER_CAPACITY, LedgerJson } from './absorbed-ledger';
 import { BaselineFormatError, InvalidContributionError } from './baseline.errors';
-import { BatchContribution, BatchSource } from './batch-contribution';
+import { BatchContribution, BatchSource, LearningDelta } from './batch-contribution';
+import { ChannelLearning, ChannelLearningJson, DEFAULT_RELEARN_AFTER, Episode, RelearnAfter } from './channel-learning';
 import { ChannelMap, jsonRecord, setOwn } from './channel-map';
-import { DEFAULT_LEVEL_SHIFT_RULE, LevelShiftJson, LevelShiftRule, LevelShiftTracker } from './level-shift-tracker';
 import { RunningStats, RunningStatsJson } from './running-stats';
 
 /**
@@ -26,7 +26,10 @@ import { RunningStats, RunningStatsJson } from './running-stats';
  *       "reserved_channels": { "<channel>": {...} },  // a channel literally named last_updated/_state
  *       "ledger": { "capacity": 20000, "entries": [["raw/a.csv", "<etag>"], ...] },  // oldest first
  *       "window": <ReferenceWindow JSON> | null,
- *       "level_shift": [ { channel, entity?, side, batches, rejected } ]
+ *       "learning": {                // tails, changes, resolution, last value, episode per channel
+ *         "channels": { "<channel>": {...} },
+ *         "entities": { "<entity>": { "<channel>": {...} } }
+ *       }
  *     }
  *   }
  *
@@ -37,17 +40,20 @@ import { RunningStats, RunningStatsJson } from './running-stats';
  *
  * In entity mode the top-level entry of a channel holds everything folded for that channel over all
  * entities (what a reference reader and the summary's `baseline_observation_counts` see); scoring
- * looks up the entity's own entry, and the level-shift rule runs per entity.
+ * looks up the entity's own entry, and learning beyond the moments (tails, episodes) is per entity.
  *
  * A file written by the reference app (only `{count, mean, M2, std}` per channel and
  * `last_updated`) loads as is: M3/M4 are assumed Gaussian (see RunningStats.from), the ledger and
  * window start empty, and its lineage is a hash of its content, so that a local copy derived from it
- * is recognised as the same history.
+ * is recognised as the same history. Version 1 of `_state` (no `learning`; a `level_shift` list
+ * from the rule episodes replaced) loads too: the channels start learning their tails from there.
  */
 
 export const STATE_KEY = '_state';
 export const LAST_UPDATED_KEY = 'last_updated';
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
+/** Older `_state` versions this code reads. */
+const READABLE_VERSIONS = new Set([1, STATE_VERSION]);
 const RESERVED = new Set([STATE_KEY, LAST_UPDATED_KEY]);
 
 export interface BaselineStateOptions {
@@ -58,7 +64,8 @@ export interface BaselineStateOptions {
   /** BASELINE_HALF_LIFE in observations; undefined = cumulative statistics. */
   halfLife?: number;
   ledgerCapacity?: number;
-  levelShift?: Partial<LevelShiftRule>;
+  /** When an episode is the new normal (src/baseline/channel-learning.ts). */
+  relearnAfter?: RelearnAfter;
   now?: () => Date;
 }
 
@@ -98,7 +105,7 @@ export interface BaselineStateJson {
     reserved_channels?: StatsRecord;
     ledger: LedgerJson;
     window: unknown;
-    level_shift: LevelShiftJson[];
+    learning?: { channels?: Record<string, ChannelLearningJson>; entities?: Record<string, Record<string, ChannelLearningJson>> };
   };
 }
 
@@ -113,9 +120,9 @@ const EMPTY_WINDOW: ReferenceWindowView = Object.freeze({
 
 export class BaselineState {
   private stats = new ChannelMap<RunningStats>();
+  private learned = new ChannelMap<ChannelLearning>();
   private window: ReferenceWindow | undefined;
   private ledger: AbsorbedLedger;
-  private shifts: LevelShiftTracker;
   private lastUpdated: string | undefined;
   private lineageId: string;
   private seq = 0;
@@ -123,14 +130,13 @@ export class BaselineState {
   private ver = 0;
   private cached: FrozenSnapshot | undefined;
   private readonly now: () => Date;
-  private readonly rule: LevelShiftRule;
+  private readonly relearnAfter: RelearnAfter;
 
   private constructor(readonly options: BaselineStateOptions) {
     validateOptions(options);
     this.now = options.now ?? (() => new Date());
-    this.rule = { ...DEFAULT_LEVEL_SHIFT_RULE, minObservations: options.minCount, ...options.levelShift };
+    this.relearnAfter = options.relearnAfter ?? DEFAULT_RELEARN_AFTER;
     this.ledger = new AbsorbedLedger(options.ledgerCapacity ?? DEFAULT_LEDGER_CAPACITY);
-    this.shifts = new LevelShiftTracker(this.rule);
     this.lineageId = randomUUID();
   }
 
@@ -179,8 +185,8 @@ export class BaselineState {
   private loadInternal(s: unknown, at: string): void {
     if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new BaselineFormatError(`${at} must be an object`);
     const st = s as Record<string, unknown>;
-    if (st.version !== STATE_VERSION) {
-      throw new BaselineFormatError(`${at}.version must be ${STATE_VERSION}, got ${JSON.stringify(st.version)} (written by a newer version?)`);
+    if (typeof st.version !== 'number' || !READABLE_VERSIONS.has(st.version)) {
+      throw new BaselineFormatError(`${at}.version must be one of ${[...READABLE_VERSIONS].join(', ')}, got ${JSON.stringify(st.version)} (written by a newer version?)`);
     }
     if (typeof st.lineage !== 'string' || st.lineage === '') throw new BaselineFormatError(`${at}.lineage must be a non-empty string`);
     this.lineageId = st.lineage;
@@ -209,7 +215,21 @@ export class BaselineState {
         throw new BaselineFormatError(`${at}.window: ${(err as Error).message}`);
       }
     }
-    this.shifts = LevelShiftTracker.fromJSON(st.level_shift ?? [], `${at}.level_shift`, this.rule);
+    if (st.learning !== undefined) {
+      const l = objectAt(st.learning, `${at}.learning`);
+      if (l.channels !== undefined) {
+        for (const [channel, value] of Object.entries(objectAt(l.channels, `${at}.learning.channels`))) {
+          this.learned.set(channel, undefined, ChannelLearning.fromJSON(value, `${at}.learning.channels "${channel}"`));
+        }
+      }
+      if (l.entities !== undefined) {
+        for (const [entity, channels] of Object.entries(objectAt(l.entities, `${at}.learning.entities`))) {
+          for (const [channel, value] of Object.entries(objectAt(channels, `${at}.learning.entities "${entity}"`))) {
+            this.learned.set(channel, entity, ChannelLearning.fromJSON(value, `${at}.learning.entities "${entity}" "${channel}"`));
+          }
+        }
+      }
+    }
   }
 
   /** Identifies this baseline's history; two copies with the same lineage are ordered by `sequence`. */
@@ -257,9 +277,9 @@ export class BaselineState {
     }));
   }
 
-  /** Level-shift evidence batches pending for a channel. */
-  pendingShift(channel: string, entity?: string): number {
-    return this.shifts.pending(channel, entity);
+  /** Whether a channel is in an episode (src/baseline/channel-learning.ts), for reporting and tests. */
+  inEpisode(channel: string, entity?: string): boolean {
+    return this.learned.get(channel, entity)?.episode.active ?? false;
   }
 
   /**
@@ -268,23 +288,26 @@ export class BaselineState {
    */
   snapshot(): BaselineSnapshot {
     if (!this.cached) {
-      this.cached = new FrozenSnapshot(
-        this.stats.map((s) =>
-          Object.freeze({ count: s.count, mean: s.mean, std: s.std, skewness: s.skewness, kurtosis: s.kurtosis }),
-        ),
-        this.window ? this.window.clone() : EMPTY_WINDOW,
-      );
+      const channels = new ChannelMap<ChannelBaseline>();
+      const starts = new ChannelMap<LearningStartData>();
+      for (const { channel, entity, value: s } of this.stats.entries()) {
+        const l = this.learned.get(channel, entity);
+        channels.set(channel, entity, Object.freeze(channelBaseline(s, l)));
+        if (l) starts.set(channel, entity, Object.freeze({ rows: l.rows, episode: l.episode.clone(), changeEpisode: l.changeEpisode.clone() }));
+      }
+      this.cached = new FrozenSnapshot(channels, starts, this.window ? this.window.clone() : EMPTY_WINDOW);
     }
     return this.cached;
   }
 
   /**
    * Folds one batch in, exactly once per (key, ETag). All-or-nothing: the contribution is validated
-   * before anything changes. Per channel: the level-shift rule sees the accepted/rejected split
-   * first; unless it re-learns the channel, the accepted values (and the rejected ones when
-   * includeAnomalies) are merged, after decaying the old statistics by 0.5^(n / halfLife) when a
-   * half-life is set. Then the normal rows go to the reference window, unless a re-learn just
-   * cleared it (those rows were judged against the old regime).
+   * before anything changes. Per channel: the old statistics are decayed by 0.5^(n / halfLife) when
+   * a half-life is set, the values within their learning limits are merged with those beyond them
+   * moved to their limit (or raw, with includeAnomalies), and the learning beyond the moments
+   * (tails, changes, resolution, last value, episode) is carried on. A channel whose episode has
+   * lasted `relearnAfter` and is a level (one-sided, tight) moves its center there. Then the normal
+   * rows go to the reference window, with the moved channels' columns moved too.
    */
   absorb(source: BatchSource, contribution: BatchContribution): AbsorbResult {
     validateSource(source);
@@ -293,34 +316,22 @@ export class BaselineState {
     this.assertFoldsFinite(contribution);
 
     const events: BaselineEvent[] = [];
-    let clearWindow = false;
-    for (const { channel, entity, accepted, rejected } of contribution.channels) {
-      const current = this.stats.get(channel, entity);
-      const relearned = this.shifts.observe(channel, entity, current, accepted, rejected);
-      if (relearned) {
-        const before = current ?? new RunningStats();
-        this.stats.set(channel, entity, relearned.clone().normalize());
-        events.push({
-          type: 'level-shift',
-          channel,
-          ...(entity === undefined ? {} : { entity }),
-          before: summary(before),
-          after: summary(relearned),
-        });
-        clearWindow = true;
-      } else {
-        this.fold(channel, entity, accepted, rejected);
+    const moved = new Map<string, number>();
+    for (const entry of contribution.channels) {
+      const { channel, entity } = entry;
+      const incoming = this.incoming(entry);
+      this.fold(channel, entity, incoming, entry.learning);
+      // The channel's all-entities entry follows everything folded, with no learning of its own.
+      if (entity !== undefined) this.fold(channel, undefined, incoming, undefined);
+      const shift = this.relearn(channel, entity);
+      if (shift) {
+        events.push({ type: 'level-shift', channel, ...(entity === undefined ? {} : { entity }), before: shift.before, after: shift.after });
+        if (entity === undefined) moved.set(channel, shift.after.mean - shift.before.mean);
       }
-      // The channel's all-entities entry follows everything folded, without a shift rule of its own.
-      if (entity !== undefined) this.fold(channel, undefined, accepted, rejected);
     }
 
-    if (clearWindow && this.window && (this.window.size > 0 || this.window.pendingSize > 0)) {
-      this.window.clear();
-      events.push({ type: 'window-reset', reason: 'level shift: the rows belong to the old regime' });
-    } else if (!clearWindow && contribution.normalRows.length > 0) {
-      this.addToWindow(contribution, events);
-    }
+    if (moved.size > 0 && this.window) this.window = this.window.shifted(moved);
+    if (contribution.normalRows.length > 0) this.addToWindow(contribution, events);
 
     this.ledger.add(source.key, source.etag);
     this.seq++;
@@ -329,6 +340,28 @@ export class BaselineState {
     return { status: 'absorbed', events };
   }
 
+  /**
+   * An episode that lasted `relearnAfter` and is a level (at least 90 % of its exceedances on one
+   * side, their std at most half their distance from the center) is the channel's new normal: the
+   * center moves to the episode's mean, the spread and the learned tails stay. Other long episodes
+   * (spread on both sides: the channel is wider than learned) need no move: their values are
+   * learned at full weight from then on.
+   */
+  private relearn(channel: string, entity: string | undefined): { before: ReturnType<typeof summary>; after: ReturnType<typeof summary> } | undefined {
+    const l = this.learned.get(channel, entity);
+    const stats = this.stats.get(channel, entity);
+    if (!l || !stats || !l.episode.active) return undefined;
+    const e = l.episode;
+    if (e.progress(l.rows, l.lastTime, this.relearnAfter) < 1 || e.values.count < this.options.minCount) return undefined;
+    const n = e.upper + e.lower;
+    const distance = Math.abs(e.values.mean - stats.mean);
+    if (Math.max(e.upper, e.lower) < 0.9 * n || !(distance > 0) || e.values.std > 0.5 * distance) return undefined;
+    const before = summary(stats);
+    const after = stats.withMean(e.values.mean);
+    this.stats.set(channel, entity, after);
+    l.episode = new Episode();
+    return { before, after: summary(after) };
+  }
   /**
    * All-or-nothing also against overflow: values so large that a merged moment becomes infinite
    * would be written as `null` and make both baseline copies unloadable. Checked on copies before
@@ -342,28 +375,49 @@ export class BaselineState {
         throw new InvalidContributionError(`folding this batch would overflow the statistics of ${who} (values too large to accumulate)`);
       }
     };
-    for (const { channel, entity, accepted, rejected } of contribution.channels) {
-      const incoming = this.incoming(accepted, rejected);
-      check(channel, entity, incoming);
-      if (entity !== undefined) check(channel, undefined, incoming);
-      if (!rejected.isFinite()) check(channel, entity, rejected);
+    for (const entry of contribution.channels) {
+      const incoming = this.incoming(entry);
+      check(entry.channel, entry.entity, incoming);
+      if (entry.entity !== undefined) check(entry.channel, undefined, incoming);
+      if (!entry.rejected.isFinite()) check(entry.channel, entry.entity, entry.rejected);
+      const change = entry.learning?.change;
+      if (change && !(change.isFinite() && (this.learned.get(entry.channel, entry.entity)?.change.clone() ?? new RunningStats()).merge(change).isFinite())) {
+        throw new InvalidContributionError(`folding this batch would overflow the change statistics of "${entry.channel}"`);
+      }
     }
   }
 
-  private incoming(accepted: RunningStats, rejected: RunningStats): RunningStats {
-    return this.options.includeAnomalies ? accepted.clone().merge(rejected) : accepted;
+  private incoming(entry: BatchContribution['channels'][number]): RunningStats {
+    const beyond = this.options.includeAnomalies ? entry.rejected : entry.winsorised;
+    return beyond && beyond.count > 0 ? entry.accepted.clone().merge(beyond) : entry.accepted;
   }
 
-  private fold(channel: string, entity: string | undefined, accepted: RunningStats, rejected: RunningStats): void {
-    const incoming = this.incoming(accepted, rejected);
-    if (incoming.count === 0) return;
-    let stats = this.stats.get(channel, entity);
-    if (!stats) this.stats.set(channel, entity, (stats = new RunningStats()));
-    if (this.options.halfLife !== undefined && stats.count > 0) {
-      stats.decay(Math.pow(0.5, incoming.count / this.options.halfLife));
+  private fold(channel: string, entity: string | undefined, incoming: RunningStats, learning: LearningDelta | undefined): void {
+    if (incoming.count > 0) {
+      let stats = this.stats.get(channel, entity);
+      if (!stats) this.stats.set(channel, entity, (stats = new RunningStats()));
+      const forget = this.options.halfLife !== undefined && stats.count > 0 ? Math.pow(0.5, incoming.count / this.options.halfLife) : 1;
+      if (forget < 1) {
+        stats.decay(forget);
+        this.learned.get(channel, entity)?.decay(forget);
+      }
+      // Normalized so the in-memory state and its reload from baseline.json fold identically.
+      stats.merge(incoming).normalize();
     }
-    // Normalized so the in-memory state and its reload from baseline.json fold identically.
-    stats.merge(incoming).normalize();
+    if (!learning) return;
+    let l = this.learned.get(channel, entity);
+    if (!l) this.learned.set(channel, entity, (l = new ChannelLearning()));
+    l.tails.merge(learning.tails);
+    l.changeTails.merge(learning.changeTails);
+    l.discrete.merge(learning.discrete);
+    l.changeDiscrete.merge(learning.changeDiscrete);
+    l.change.merge(learning.change).normalize();
+    l.resolution = Math.min(l.resolution, learning.resolution);
+    l.last = learning.last;
+    l.rows = learning.rows;
+    if (learning.time === learning.time) l.lastTime = learning.time;
+    l.episode = learning.episode.clone();
+    l.changeEpisode = learning.changeEpisode.clone();
   }
 
   private addToWindow(contribution: BatchContribution, events: BaselineEvent[]): void {
@@ -423,9 +477,26 @@ export class BaselineState {
       ...(Object.keys(reserved).length > 0 ? { reserved_channels: reserved } : {}),
       ledger: forText ? { capacity: this.ledger.capacity, entries: [] } : this.ledger.toJSON(),
       window: this.window ? this.window.toJSONRows(!forText) : null,
-      level_shift: this.shifts.toJSON(),
+      ...this.learningJson(),
     };
     return out;
+  }
+
+  private learningJson(): { learning?: NonNullable<BaselineStateJson['_state']>['learning'] } {
+    const channels = jsonRecord<ChannelLearningJson>();
+    const entities = jsonRecord<Record<string, ChannelLearningJson>>();
+    let any = false;
+    for (const { channel, entity, value } of this.learned.entries()) {
+      any = true;
+      if (entity === undefined) {
+        setOwn(channels, channel, value.toJSON());
+      } else {
+        if (!Object.prototype.hasOwnProperty.call(entities, entity)) setOwn(entities, entity, jsonRecord<ChannelLearningJson>());
+        setOwn(entities[entity], channel, value.toJSON());
+      }
+    }
+    if (!any) return {};
+    return { learning: { channels, ...(Object.keys(entities).length > 0 ? { entities } : {}) } };
   }
 
   /** The stored form. Same text as JSON.stringify(toJSON()), with the window's rows spliced in from its cache. */
@@ -456,9 +527,17 @@ export class BaselineState {
 const ROWS_MARKER = '\u0000window-rows\u0000';
 const ENTRIES_MARKER = '\u0000ledger-entries\u0000';
 
+/** Where a channel's learning stood, for a batch that continues it (src/processing/contribution-builder.ts). */
+export interface LearningStartData {
+  rows: number;
+  episode: Episode;
+  changeEpisode: Episode;
+}
+
 class FrozenSnapshot implements BaselineSnapshot {
   constructor(
     private readonly channels: ChannelMap<ChannelBaseline>,
+    private readonly starts: ChannelMap<LearningStartData>,
     readonly window: ReferenceWindowView,
   ) {}
 
@@ -466,11 +545,31 @@ class FrozenSnapshot implements BaselineSnapshot {
     return this.channels.get(channel, entity);
   }
 
+  learningStart(channel: string, entity?: string): LearningStartData | undefined {
+    return this.starts.get(channel, entity);
+  }
+
   channelNames(): string[] {
     const names: string[] = [];
     for (const { channel, entity } of this.channels.entries()) if (entity === undefined) names.push(channel);
     return names;
   }
+}
+
+/** What detection reads of a channel: the moments and, once learned, the tails, changes, resolution and last value. */
+function channelBaseline(s: RunningStats, l: ChannelLearning | undefined): ChannelBaseline {
+  const b: ChannelBaseline = { count: s.count, mean: s.mean, std: s.std, skewness: s.skewness, kurtosis: s.kurtosis };
+  if (!l) return b;
+  b.tails = l.tails.clone();
+  if (l.discrete.discrete) b.discrete = { values: l.discrete.values, weights: l.discrete.weights };
+  if (l.change.count > 0) {
+    const change: NonNullable<ChannelBaseline['change']> = { count: l.change.count, mean: l.change.mean, std: l.change.std, tails: l.changeTails.clone() };
+    if (l.changeDiscrete.discrete) change.discrete = { values: l.changeDiscrete.values, weights: l.changeDiscrete.weights };
+    b.change = change;
+  }
+  if (Number.isFinite(l.resolution)) b.resolution = l.resolution;
+  if (Number.isFinite(l.last)) b.last = l.last;
+  return b;
 }
 
 function summary(s: RunningStats) {

@@ -1,3 +1,6 @@
+import { DiscreteValues } from '../detection/discrete-values';
+import { TwoSidedSketch } from '../detection/tail-sketch';
+import { Episode } from './channel-learning';
 import { RunningStats } from './running-stats';
 
 /** The object a batch came from; the pair is what makes a fold idempotent. */
@@ -8,13 +11,36 @@ export interface BatchSource {
 }
 
 /**
+ * What one scored batch learned about one channel besides its moments, continuing the state the
+ * snapshot had (src/baseline/channel-learning.ts): increments of the tails, the changes, the
+ * smallest step seen, and where the channel's last value and episode stand at the end of the batch.
+ */
+export interface LearningDelta {
+  tails: TwoSidedSketch;
+  change: RunningStats;
+  changeTails: TwoSidedSketch;
+  discrete: DiscreteValues;
+  changeDiscrete: DiscreteValues;
+  /** Smallest positive step between distinct values of the batch (Infinity: none). */
+  resolution: number;
+  last: number;
+  /** The channel's row count at the end of the batch. */
+  rows: number;
+  /** ms of the batch's last row with a timestamp, NaN when none. */
+  time: number;
+  episode: Episode;
+  /** The same for the channel's changes (successive differences). */
+  changeEpisode: Episode;
+}
+
+/**
  * What one scored batch contributes to the baseline, computed by the pipeline after scoring.
  *
- * The pipeline always splits by the detector's verdict, whatever the configuration:
- * `accepted` holds the values that were not flagged (`RowScore.channelAnomalous` 0), `rejected`
- * the values that were. Whether rejected values are folded in too (BASELINE_INCLUDE_ANOMALIES) is
- * decided by the baseline, which also needs the rejected values on their own to recognise a level
- * shift. Missing cells are in neither.
+ * Per channel the values are split by the learning limits (src/detection/channel-model.ts), not
+ * by the flag: `accepted` holds the values within them, `rejected` the values beyond them, raw, and
+ * `winsorised` those same values moved to the limit they passed and weighted as the channel's
+ * episode allows (src/baseline/channel-learning.ts). The baseline folds accepted + winsorised, or
+ * accepted + rejected with BASELINE_INCLUDE_ANOMALIES. Missing cells are in none of them.
  */
 export interface BatchContribution {
   channels: Array<{
@@ -23,6 +49,9 @@ export interface BatchContribution {
     entity?: string;
     accepted: RunningStats;
     rejected: RunningStats;
+    /** Absent from contributions built by hand (tests, older callers): rejected values are then not folded. */
+    winsorised?: RunningStats;
+    learning?: LearningDelta;
   }>;
   /**
    * Rows scored normal (raw values in `windowColumns` order, NaN for a missing cell), for the
@@ -31,4 +60,18 @@ export interface BatchContribution {
    */
   normalRows: Array<{ values: number[]; entity?: string }>;
   windowColumns: string[];
+}
+
+/** Rebuilds a learning delta that crossed a thread boundary (a structured clone keeps the fields, not the classes). */
+export function reviveLearning(d: LearningDelta): LearningDelta {
+  return {
+    ...d,
+    tails: TwoSidedSketch.revive(d.tails),
+    change: RunningStats.revive(d.change),
+    changeTails: TwoSidedSketch.revive(d.changeTails),
+    discrete: DiscreteValues.revive(d.discrete),
+    changeDiscrete: DiscreteValues.revive(d.changeDiscrete),
+    episode: Episode.revive(d.episode),
+    changeEpisode: Episode.revive(d.changeEpisode),
+  };
 }

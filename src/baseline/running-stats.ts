@@ -145,6 +145,14 @@ export class RunningStats {
     return this;
   }
 
+  /** The same distribution moved to another mean: count and central moments unchanged. */
+  withMean(mean: number): RunningStats {
+    const s = this.clone();
+    s.shift = mean;
+    s.offset = 0;
+    return s;
+  }
+
   /** Population variance M2 / count, as the reference app's `std` is sqrt(M2 / count). 0 when empty. */
   get variance(): number {
     return this.count > 0 ? this.m2 / this.count : 0;

@@ -46,6 +46,9 @@ describe('AppConfig', () => {
     ['PROCESS_CONCURRENCY', '0', /PROCESS_CONCURRENCY/],
     ['PROCESS_WORKERS', '17', /PROCESS_WORKERS must not be greater than 16/],
     ['PROCESS_WORKERS', 'two', /PROCESS_WORKERS/],
+    ['BASELINE_RELEARN_AFTER', '2 hours', /BASELINE_RELEARN_AFTER must be a duration such as 90m, 2h or 3600s/],
+    ['BASELINE_RELEARN_AFTER', '120', /BASELINE_RELEARN_AFTER must be a duration/],
+    ['BASELINE_RELEARN_ROWS', '0', /BASELINE_RELEARN_ROWS must be an integer >= 1/],
   ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
     expect(() => AppConfig.forTest({ [name]: value })).toThrow(ConfigurationError);
     expect(() => AppConfig.forTest({ [name]: value })).toThrow(message);

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EnvironmentVariables, loadEnvironment } from './environment';
+import { durationMs, EnvironmentVariables, loadEnvironment } from './environment';
 
 export type LogLevel = NonNullable<EnvironmentVariables['LOG_LEVEL']>;
 
@@ -27,6 +27,10 @@ export interface BaselineConfig {
   includeAnomalies: boolean;
   /** In observations; undefined means cumulative statistics. */
   halfLife?: number;
+  /** A sustained episode becomes the new normal after this long (rows carrying timestamps)... */
+  relearnAfterMs: number;
+  /** ...or after this many rows (rows without timestamps). */
+  relearnAfterRows: number;
   flushIntervalMs: number;
   localPath: string;
 }
@@ -93,6 +97,8 @@ export class AppConfig {
       minCount: env.BASELINE_MIN_COUNT ?? 30,
       includeAnomalies: env.BASELINE_INCLUDE_ANOMALIES ?? false,
       halfLife: env.BASELINE_HALF_LIFE,
+      relearnAfterMs: durationMs(env.BASELINE_RELEARN_AFTER ?? '2h'),
+      relearnAfterRows: env.BASELINE_RELEARN_ROWS ?? 1000,
       flushIntervalMs: (env.BASELINE_FLUSH_INTERVAL ?? 30) * 1000,
       localPath: path.resolve(env.BASELINE_LOCAL_PATH ?? 'baseline.json'),
     };

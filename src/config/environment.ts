@@ -46,6 +46,16 @@ function EachEntry(variable: string, expected: string, accepts: (entry: string) 
   });
 }
 
+/** A duration: a number followed by s, m, h or d. */
+export const DURATION = /^\d+(?:\.\d+)?\s*(?:s|m|h|d)$/i;
+
+/** ms of a DURATION string. */
+export function durationMs(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([smhd])$/i.exec(text.trim());
+  if (!m) throw new RangeError(`not a duration: ${JSON.stringify(text)}`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2].toLowerCase() as 's' | 'm' | 'h' | 'd'];
+}
+
 /** arn:<partition>:sns:<region>:<account>:<topic name, ".fifo" for FIFO topics>. */
 const TOPIC_ARN = /^arn:aws(?:-cn|-us-gov)?:sns:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/;
 
@@ -121,6 +131,12 @@ export class EnvironmentVariables {
 
   @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'BASELINE_HALF_LIFE must be a number of observations > 0' }) @IsPositive({ message: 'BASELINE_HALF_LIFE must be a number of observations > 0' })
   BASELINE_HALF_LIFE?: number;
+
+  @IsOptional() @Transform(toStr) @Matches(DURATION, { message: 'BASELINE_RELEARN_AFTER must be a duration such as 90m, 2h or 3600s' })
+  BASELINE_RELEARN_AFTER?: string;
+
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'BASELINE_RELEARN_ROWS must be an integer >= 1' }) @Min(1, { message: 'BASELINE_RELEARN_ROWS must be an integer >= 1' })
+  BASELINE_RELEARN_ROWS?: number;
 
   @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'BASELINE_FLUSH_INTERVAL must be a number of seconds >= 1' }) @Min(1, { message: 'BASELINE_FLUSH_INTERVAL must be a number of seconds >= 1' })
   BASELINE_FLUSH_INTERVAL?: number;

@@ -34,6 +34,8 @@ export interface ChannelInference {
   indices: number[];
   /** Index of the entity column in the header, -1 when none. */
   entityIndex: number;
+  /** Index of the first timestamp-like column (by name or values) that is not a channel, -1 when none. */
+  timeIndex: number;
   excluded: { column: string; reason: ExclusionReason }[];
   /** Allowlisted channels absent from the header. */
   missing: string[];
@@ -77,7 +79,7 @@ export function inferChannels(
   const entity = options.entityColumn?.trim() || undefined;
   const entityIndex = entity === undefined ? -1 : header.findIndex((h) => h.trim() === entity);
   const allow = (options.channels ?? []).map((c) => c.trim()).filter(Boolean);
-  const result: ChannelInference = { channels: [], indices: [], entityIndex, excluded: [], missing: [] };
+  const result: ChannelInference = { channels: [], indices: [], entityIndex, timeIndex: -1, excluded: [], missing: [] };
 
   if (allow.length > 0) {
     const wanted = new Set(allow);
@@ -91,6 +93,7 @@ export function inferChannels(
       }
     });
     result.missing = allow.filter((c) => !result.channels.includes(c));
+    result.timeIndex = header.findIndex((h, i) => i !== entityIndex && !result.indices.includes(i) && (isTimestampName(h) || exclusion(h.trim(), i, entityIndex, sample) === 'timestamp'));
     return result;
   }
 
@@ -99,6 +102,7 @@ export function inferChannels(
     const reason = exclusion(name, i, entityIndex, sample);
     if (reason) {
       result.excluded.push({ column: name, reason });
+      if (reason === 'timestamp' && result.timeIndex < 0) result.timeIndex = i;
     } else {
       result.channels.push(name);
       result.indices.push(i);

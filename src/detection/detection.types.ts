@@ -12,6 +12,36 @@ export interface ChannelBaseline {
   skewness: number;
   /** Excess kurtosis (0 for a Gaussian); 0 when unknown. */
   kurtosis: number;
+  /**
+   * The learned distribution of deviations from `mean`, in units of the channel's scale, each side
+   * a sketch (src/detection/tail-sketch.ts). Absent until learned (e.g. a baseline written by the
+   * reference app): the Gaussian tail stands in meanwhile.
+   */
+  tails?: TwoSided<SketchData>;
+  /** Successive differences of the channel: their statistics and learned tails. */
+  change?: { count: number; mean: number; std: number; tails?: TwoSided<SketchData>; discrete?: DiscreteData };
+  /** For a channel that takes few distinct values: how often it took each (absent: too many to list). */
+  discrete?: DiscreteData;
+  /** Smallest step seen between two distinct values of the channel. */
+  resolution?: number;
+  /** The channel's last value (in file order), for the change of the next batch's first row. */
+  last?: number;
+}
+
+/** Distinct values and their weights, for a channel (or its changes) with few of them. */
+export interface DiscreteData {
+  readonly values: ArrayLike<number>;
+  readonly weights: ArrayLike<number>;
+}
+
+/** A sketch as plain data (what survives a structured clone to a worker thread). */
+export interface SketchData {
+  readonly weight: ArrayLike<number>;
+}
+
+export interface TwoSided<T> {
+  upper: T;
+  lower: T;
 }
 
 /** A read-only view of the baseline as it was before the batch being scored. */

@@ -1,5 +1,6 @@
 import { BaselineSnapshot, ChannelBaseline, DetectionSettings, RowScore } from './detection.types';
-import { createDetector, significantShape } from './detector';
+import { createDetector } from './detector';
+import { TwoSidedSketch } from './tail-sketch';
 import { ForestModelCache } from './forest-model';
 import { JointModelCache } from './multivariate-test';
 import { ReferenceWindow } from './reference-window';
@@ -118,16 +119,28 @@ describe('detector: z-scores and flags', () => {
     expect(out.anomalyScore).toBeLessThanOrEqual(1);
   });
 
-  it('skewness/kurtosis widen only with enough observations, shrunk by their standard errors', () => {
-    expect(significantShape({ count: 500, mean: 0, std: 1, skewness: 2, kurtosis: 6 })).toEqual({ skewness: 0, kurtosis: 0 });
-    const s = significantShape({ count: 2400, mean: 0, std: 1, skewness: 0.05, kurtosis: 6 });
-    expect(s.skewness).toBe(0);
-    expect(s.kurtosis).toBeCloseTo(6 - 0.2, 6);
-    const heavy = createDetector(snapshot({ a: { count: 5000, kurtosis: 6 }, b: {}, c: {}, d: {} }), CH, SETTINGS, { cache: new ForestModelCache() });
-    const out = heavy.newRowScore();
-    heavy.score(Float64Array.from([6, 0, 0, 0]), undefined, out);
+  it('reads each channel against the tails it has shown: a heavy-tailed channel is not flagged where a Gaussian one is', () => {
+    const rng = createRng(6);
+    const tails = (draw: () => number) => {
+      const t = new TwoSidedSketch();
+      for (let i = 0; i < 20000; i++) t.add(draw());
+      return t;
+    };
+    // Laplace with unit std: far more weight beyond 4 std than a Gaussian.
+    const laplace = () => (rng() < 0.5 ? -1 : 1) * Math.log(1 / (1 - rng())) / Math.SQRT2;
+    const det = createDetector(
+      snapshot({ a: { count: 20000, tails: tails(laplace) }, b: { count: 20000, tails: tails(() => standardNormal(rng)) }, c: {}, d: {} }),
+      CH,
+      SETTINGS,
+      { cache: new ForestModelCache() },
+    );
+    const out = det.newRowScore();
+    det.score(Float64Array.from([5, 0, 0, 0]), undefined, out);
     expect(out.anomaly).toBe(false);
-    heavy.score(Float64Array.from([20, 0, 0, 0]), undefined, out);
+    det.score(Float64Array.from([0, 5, 0, 0]), undefined, out);
+    expect(out.anomaly).toBe(true);
+    expect(out.reasons).toBe('b z=5.0');
+    det.score(Float64Array.from([12, 0, 0, 0]), undefined, out);
     expect(out.anomaly).toBe(true);
   });
 });

@@ -1,49 +1,40 @@
 /**
- * Scores rows against a baseline snapshot: per-channel z-scores, the row rule that decides
- * `anomaly`, the isolation forest, and the reasons. The design and its measurements are in
+ * Scores rows against a baseline snapshot: per-channel tests, the row rule that decides `anomaly`,
+ * the isolation forest, the joint test, and the reasons. The design and its measurements are in
  * ./README.md; the short version:
  *
- * - `z = (x - mean) / max(std, floor)`, floor = max(1e-6, 1e-4 |mean|): a constant channel gives a
- *   defined (large but finite) z for any change and 0 for the constant itself. z is written when the
- *   channel's baseline has count >= 2, else NaN (empty).
- * - `<ch>_zscore_flag` keeps the reference's rule: |z| > zThreshold once count >= minCount.
- * - A value counts against its row (`channelAnomalous`) when its channel is mature and z lies beyond
- *   the family-wise threshold T_k = max(zThreshold, Phi^-1(1 - alpha / 2k)) for the k channels of
- *   that row being tested, widened per side by the Cornish-Fisher quantile of the channel's skewness
- *   and excess kurtosis (once the channel has MIN_SHAPE_COUNT observations, shrunk by their
- *   standard errors).
- * - Cold start (channel immature): when a sample of the batch is given, robust in-batch statistics
- *   (median, 1.4826 MAD) with the Gaussian T_k inflated by 1 + 2 * 1.17 / sqrt(n) for the error of a
- *   MAD scale estimated from n values.
- * - Isolation: a forest fitted on the reference window, threshold at a high quantile of the window's
- *   out-of-bag scores. It flags a row only with corroboration: some channel of the row also lies
- *   beyond the Cornish-Fisher widened zThreshold (a single-test 3-sigma level).
+ * - Each channel gets one test (./channel-model.ts): its level, or for a smooth channel its change
+ *   from the previous value, standardised by the channel's center and scale and read against the
+ *   tails the channel has shown (./tail-sketch.ts). A value counts against its row
+ *   (`channelAnomalous`) when its tail share is below alpha / 2k on its side, k the channels tested
+ *   in that row (Bonferroni: at most alpha of normal rows flagged, whatever k), and it lies beyond
+ *   Z_THRESHOLD scale units.
+ * - `<ch>_zscore` is the reference's (x - mean) / std (std floored), and `<ch>_zscore_flag` the
+ *   reference's |z| > Z_THRESHOLD once the channel is mature.
+ * - Isolation: a forest fitted on the reference window flags a row only with corroboration: a mature
+ *   channel of the row beyond its single-test limit (the tail share of a Gaussian Z_THRESHOLD).
  * - Joint test (./multivariate-test.ts, on unless `joint: false`): a channel far from what the other
- *   channels of its row predict, by a linear model of the reference window, for the channels the
- *   others explain (R2 >= 0.5); its own budget of alpha. Catches correlation breaks, in which every
- *   value is ordinary on its own.
+ *   channels of its row predict.
+ * - `anomaly_score`: R = the strongest evidence of the row, ln p / ln p_limit for a channel (so 1 at
+ *   the flag limit, 2 for a tail share the square of it), the ratio to its threshold for the joint
+ *   and isolation tests; 1 - 0.5 / R when flagged (in [0.5, 1)), R / 2 otherwise. It keeps ranking
+ *   where a plain z saturates.
  */
-import { BaselineSnapshot, ChannelBaseline, DetectionSettings, RowScore } from './detection.types';
+import { buildChannelModel, ChannelModel, tailShare } from './channel-model';
+import { BaselineSnapshot, DetectionSettings, RowScore } from './detection.types';
 import { DEFAULT_ISOLATION_QUANTILE, ForestModel, ForestModelCache, sharedForestCache } from './forest-model';
+import { changeKey } from './discrete-values';
 import { ForestScratch } from './isolation-forest';
 import { JointModel, JointModelCache, jointResiduals, sharedJointCache } from './multivariate-test';
-import { stdFloor } from './std-floor';
-import { familyThreshold, tailThresholds } from './tail-thresholds';
 
 export { STD_FLOOR_ABSOLUTE, STD_FLOOR_RELATIVE, stdFloor } from './std-floor';
+export { COLD_START_MIN_VALUES, robustCenterScale } from './channel-model';
 
 export const DEFAULT_ALPHA = 0.001;
-/** Fewest values of a channel in the batch sample for a cold-start test. */
-export const COLD_START_MIN_VALUES = 20;
-/**
- * Fewest baseline observations before skewness and kurtosis widen a channel's thresholds. Sample
- * moments of order 3 and 4 are dominated by a handful of extreme values: from a hundred values one
- * leaked 5-sigma anomaly makes a Gaussian channel look heavy-tailed (excess kurtosis ~ 6), which would
- * widen its thresholds, let the next anomalies in, and lock the channel blind.
- */
-export const MIN_SHAPE_COUNT = 1000;
-/** Asymptotic standard error of the normal-consistent MAD, in units of sigma / sqrt(n). */
-const MAD_SE = 1.17;
+/** Tail shares below this count as this: ln p stays finite. */
+const MIN_SHARE = 1e-300;
+/** The evidence of a value inside its limits stays below 1, however the tails are shaped there. */
+const BELOW_LIMIT = 0.999;
 
 export type IsolationRule = 'corroborated' | 'alone' | 'off';
 
@@ -56,8 +47,9 @@ export interface DetectorOptions {
   /** Fitted forests, by window content; default: one shared by the process. */
   cache?: ForestModelCache;
   /**
-   * Rows of the batch being scored (values in `channels` order, NaN = missing), for the cold start of
-   * channels whose baseline is immature. The pipeline passes the rows it read for channel inference.
+   * Rows of the batch being scored (values in `channels` order, NaN = missing), in file order, for
+   * the cold start of channels whose baseline is immature and for the scale of their changes. The
+   * pipeline passes the rows it read for channel inference.
    */
   coldStartSample?: readonly SampleRow[];
   /** How the isolation flag enters `anomaly` (default 'corroborated'; the others exist for `npm run evaluate`). */
@@ -78,41 +70,24 @@ export interface Detector {
   /** The joint model in use (undefined: off, too small a window, or no channel the others explain). */
   readonly jointModel: JointModel | undefined;
   newRowScore(): RowScore;
-  /** Scores one row (values in `channels` order, NaN = missing) into `out`. Allocation-free except reasons of flagged rows. */
+  /** The channels' models for an entity, as scored (what the baseline learns from the batch is judged by the same). */
+  channelModels(entity: string | undefined): readonly ChannelModel[];
+  /** Scores one row (values in `channels` order, NaN = missing) into `out`. Rows must come in file order. */
   score(values: Float64Array, entity: string | undefined, out: RowScore): void;
   /**
    * Scores `rows` row-major rows and calls `each` with a reused RowScore per row (copy what you keep).
-   * Faster than `score` per row for big files: the forest walks eight rows side by side.
+   * Faster than `score` per row for big files: the forest walk does eight rows side by side.
+   * `previous`: each channel's last value before the first of these rows (NaN: none), for a block
+   * scored out of turn (a worker thread); by default the detector carries it from the rows it
+   * scored last.
    */
   scoreBatch(
     values: Float64Array,
     rows: number,
     entities: readonly (string | undefined)[] | undefined,
     each: (row: number, score: RowScore) => void,
+    previous?: ArrayLike<number>,
   ): void;
-}
-
-
-const enum Test {
-  None = 0,
-  Mature = 1,
-  ColdStart = 2,
-}
-
-interface ChannelModel {
-  /** For the written z: NaN center when no z can be written. */
-  zCenter: number;
-  zScale: number;
-  mature: boolean;
-  test: Test;
-  testCenter: number;
-  testScale: number;
-  /** upper[k] / lower[k]: row-rule thresholds (z units) when k channels of the row are tested. */
-  upper: Float64Array;
-  lower: Float64Array;
-  /** Single-test thresholds corroborating an isolation flag. */
-  corroborateUpper: number;
-  corroborateLower: number;
 }
 
 export function createDetector(
@@ -124,19 +99,31 @@ export function createDetector(
   return new RowDetector(snapshot, [...channels], settings, options);
 }
 
+/**
+ * Per entity: the channels' models, the last value of each channel in file order, and the last one
+ * its change test did not flag.
+ */
+interface EntityState {
+  models: ChannelModel[];
+  previous: Float64Array;
+  lastNormal: Float64Array;
+}
+
 class RowDetector implements Detector {
   readonly model: ForestModel | undefined;
   readonly jointModel: JointModel | undefined;
   private readonly alpha: number;
   private readonly isolation: IsolationRule;
-  private readonly byEntity = new Map<string, ChannelModel[]>();
-  private readonly noEntity: ChannelModel[];
-  private readonly coldSample: Map<string, Float64Array[]>;
+  private readonly byEntity = new Map<string, EntityState>();
+  private readonly noEntity: EntityState;
+  private readonly coldSample: Map<string, { values: Float64Array[]; changes: Float64Array[] }>;
   /** For each window column, the index of the channel feeding it. */
   private readonly featureSource: Int32Array;
   private readonly features: Float64Array;
   private readonly forestScratch: ForestScratch | undefined;
+  /** Per channel, the row's tested statistic (NaN: not tested), and the value or change it standardises. */
   private readonly tested: Float64Array;
+  private readonly raw: Float64Array;
   /** Joint test scratch: the row in window column order, the residuals, and which channels it flagged. */
   private readonly jointValues: Float64Array;
   private readonly jointE: Float64Array;
@@ -157,8 +144,9 @@ class RowDetector implements Detector {
     if (!(settings.zThreshold > 0)) throw new Error(`zThreshold must be > 0, got ${settings.zThreshold}`);
     this.isolation = options.isolation ?? 'corroborated';
     this.coldSample = groupSample(options.coldStartSample ?? [], channels.length);
-    this.noEntity = this.buildModels(undefined);
+    this.noEntity = this.buildState(undefined);
     this.tested = new Float64Array(channels.length);
+    this.raw = new Float64Array(channels.length);
     this.batchOut = this.newRowScore();
 
     const window = snapshot.window;
@@ -196,6 +184,10 @@ class RowDetector implements Detector {
     };
   }
 
+  channelModels(entity: string | undefined): readonly ChannelModel[] {
+    return this.state(entity).models;
+  }
+
   score(values: Float64Array, entity: string | undefined, out: RowScore): void {
     let s = NaN;
     if (this.model && this.forestScratch) {
@@ -211,9 +203,14 @@ class RowDetector implements Detector {
     rows: number,
     entities: readonly (string | undefined)[] | undefined,
     each: (row: number, score: RowScore) => void,
+    previous?: ArrayLike<number>,
   ): void {
     const n = this.channels.length;
     if (values.length < rows * n) throw new RangeError(`scoreBatch: ${rows} rows of ${n} values need ${rows * n}, got ${values.length}`);
+    if (previous !== undefined) {
+      if (entities !== undefined) throw new Error('scoreBatch: `previous` is for rows without entities');
+      for (let c = 0; c < n; c++) this.noEntity.previous[c] = this.noEntity.lastNormal[c] = previous[c];
+    }
     if (this.blockScores.length < rows) this.blockScores = new Float64Array(rows);
     const scores = this.blockScores;
     if (this.model && this.forestScratch) {
@@ -234,75 +231,29 @@ class RowDetector implements Detector {
     }
   }
 
-  private models(entity: string | undefined): ChannelModel[] {
+  private state(entity: string | undefined): EntityState {
     if (entity === undefined) return this.noEntity;
-    let m = this.byEntity.get(entity);
-    if (!m) {
-      m = this.buildModels(entity);
-      this.byEntity.set(entity, m);
+    let st = this.byEntity.get(entity);
+    if (!st) {
+      st = this.buildState(entity);
+      this.byEntity.set(entity, st);
     }
-    return m;
+    return st;
   }
 
-  private buildModels(entity: string | undefined): ChannelModel[] {
-    const { zThreshold, minCount } = this.settings;
-    const n = this.channels.length;
+  private buildState(entity: string | undefined): EntityState {
     const sample = this.coldSample.get(entity ?? '');
-    const family = new Float64Array(n + 1);
-    for (let k = 1; k <= n; k++) family[k] = familyThreshold(k, this.alpha, zThreshold);
-    return this.channels.map((channel, c) => {
-      const b = this.snapshot.lookup(channel, entity);
-      const model: ChannelModel = {
-        zCenter: NaN,
-        zScale: NaN,
-        mature: false,
-        test: Test.None,
-        testCenter: NaN,
-        testScale: NaN,
-        upper: new Float64Array(n + 1).fill(Infinity),
-        lower: new Float64Array(n + 1).fill(-Infinity),
-        corroborateUpper: Infinity,
-        corroborateLower: -Infinity,
-      };
-      if (usableBaseline(b)) {
-        model.zCenter = b.mean;
-        model.zScale = Math.max(b.std, stdFloor(b.mean));
-        if (b.count >= minCount) {
-          model.mature = true;
-          model.test = Test.Mature;
-          model.testCenter = model.zCenter;
-          model.testScale = model.zScale;
-          const { skewness, kurtosis } = significantShape(b);
-          for (let k = 1; k <= n; k++) {
-            const t = tailThresholds(family[k], skewness, kurtosis);
-            model.upper[k] = t.upper;
-            model.lower[k] = t.lower;
-          }
-          const single = tailThresholds(zThreshold, skewness, kurtosis);
-          model.corroborateUpper = single.upper;
-          model.corroborateLower = single.lower;
-          return model;
-        }
-      }
-      const values = sample?.[c];
-      if (values && values.length >= COLD_START_MIN_VALUES) {
-        const { median, scale } = robustCenterScale(values);
-        const inflation = 1 + (2 * MAD_SE) / Math.sqrt(values.length);
-        model.test = Test.ColdStart;
-        model.testCenter = median;
-        model.testScale = Math.max(scale, stdFloor(median));
-        for (let k = 1; k <= n; k++) {
-          model.upper[k] = family[k] * inflation;
-          model.lower[k] = -family[k] * inflation;
-        }
-      }
-      return model;
-    });
+    const settings = { alpha: this.alpha, zThreshold: this.settings.zThreshold, minCount: this.settings.minCount, channels: this.channels.length };
+    const models = this.channels.map((channel, c) =>
+      buildChannelModel(this.snapshot.lookup(channel, entity), settings, sample?.values[c], sample?.changes[c]),
+    );
+    const previous = Float64Array.from(models, (m) => m.previous);
+    return { models, previous, lastNormal: previous.slice() };
   }
 
   /** Everything but the forest walk: z, flags, the row rule, score and reasons. */
   private finish(values: Float64Array, offset: number, entity: string | undefined, s: number, out: RowScore): void {
-    const models = this.models(entity);
+    const { models, previous, lastNormal } = this.state(entity);
     const n = this.channels.length;
     const tested = this.tested;
     let k = 0;
@@ -311,16 +262,31 @@ class RowDetector implements Detector {
       const v = values[offset + c];
       const m = models[c];
       const finite = v - v === 0;
-      if (finite) present++;
       out.z[c] = finite && m.zScale === m.zScale ? (v - m.zCenter) / m.zScale : NaN;
       out.zFlag[c] = finite && m.mature ? (Math.abs(out.z[c]) > this.settings.zThreshold ? 1 : 0) : -1;
       out.channelAnomalous[c] = 0;
-      if (finite && m.test !== Test.None) {
-        tested[c] = (v - m.testCenter) / m.testScale;
-        k++;
-      } else {
-        tested[c] = NaN;
+      tested[c] = NaN;
+      if (!finite) continue;
+      present++;
+      const t = m.tested;
+      if (t !== undefined) {
+        // A change is from the previous value or, when that one jumped, from the last value before
+        // the jump, whichever is smaller: the step back after a spike is the spike ending, not a
+        // second anomaly.
+        let x = v;
+        if (m.test === 'change') {
+          const d1 = v - previous[c];
+          const d2 = v - lastNormal[c];
+          x = Math.abs(d2) < Math.abs(d1) ? d2 : d1;
+        }
+        this.raw[c] = m.test === 'change' ? changeKey(x) : x;
+        const stat = (x - t.center) / t.scale;
+        if (stat === stat) {
+          tested[c] = stat;
+          k++;
+        }
       }
+      previous[c] = v;
     }
     out.scorable = present > 0;
 
@@ -330,11 +296,16 @@ class RowDetector implements Detector {
       const t = tested[c];
       if (t !== t) continue;
       const m = models[c];
-      const r = t >= 0 ? t / m.upper[k] : t / m.lower[k];
+      const ordinary = m.tested!.ordinary?.has(this.raw[c]) ?? false;
+      const beyond = !ordinary && (t >= 0 ? t > m.upper[k] : -t > m.lower[k]);
+      let r = Math.log(Math.max(MIN_SHARE, tailShare(m.tested!, t))) / m.logLimit[k];
+      r = beyond ? Math.max(r, 1) : Math.min(r, BELOW_LIMIT);
       if (r > ratio) ratio = r;
-      if (r > 1) {
+      if (beyond) {
         out.channelAnomalous[c] = 1;
         anomaly = true;
+      } else if (m.test === 'change') {
+        lastNormal[c] = values[offset + c];
       }
     }
 
@@ -352,8 +323,9 @@ class RowDetector implements Detector {
         let corroborated = false;
         for (let c = 0; c < n; c++) {
           const t = tested[c];
-          if (t !== t || models[c].test !== Test.Mature) continue;
-          if (t > models[c].corroborateUpper || t < models[c].corroborateLower) {
+          const m = models[c];
+          if (t !== t || m.test === 'cold') continue;
+          if (t > m.corroborateUpper || -t > m.corroborateLower) {
             out.channelAnomalous[c] = 1;
             corroborated = true;
           }
@@ -390,7 +362,7 @@ class RowDetector implements Detector {
     }
 
     out.anomaly = anomaly;
-    out.anomalyScore = anomaly ? 1 - 0.5 / Math.max(ratio, 1) : ratio / (2 * (1 + ratio));
+    out.anomalyScore = anomaly ? 1 - 0.5 / Math.max(ratio, 1) : ratio / 2;
     out.reasons = anomaly ? this.reasons(models, out) : out.scorable ? '' : 'unscorable: no numeric value';
     if (joint) for (let c = 0; c < n; c++) if (this.jointFlag[c]) out.channelAnomalous[c] = 1;
   }
@@ -399,8 +371,8 @@ class RowDetector implements Detector {
     const parts: string[] = [];
     for (let c = 0; c < this.channels.length; c++) {
       if (out.channelAnomalous[c]) {
-        const cold = models[c].test === Test.ColdStart;
-        parts.push(`${this.channels[c]} ${cold ? 'robust z' : 'z'}=${formatZ(this.tested[c])}`);
+        const what = models[c].test === 'cold' ? 'robust z' : models[c].test === 'change' ? 'change z' : 'z';
+        parts.push(`${this.channels[c]} ${what}=${formatZ(this.tested[c])}`);
       }
       // Called before the joint test's channels are marked in channelAnomalous.
       if (this.jointFlag[c]) parts.push(`${this.channels[c]} joint residual z=${formatZ(this.jointResidual[c])}`);
@@ -410,56 +382,36 @@ class RowDetector implements Detector {
   }
 }
 
-function usableBaseline(b: ChannelBaseline | undefined): b is ChannelBaseline {
-  return b !== undefined && b.count >= 2 && Number.isFinite(b.mean) && Number.isFinite(b.std) && b.std >= 0;
-}
-
-/**
- * The shape used to widen thresholds: none below MIN_SHAPE_COUNT observations; above it, skewness and
- * excess kurtosis shrunk towards 0 by two of their standard errors under normality (sqrt(6/n),
- * sqrt(24/n)), so sampling noise alone never widens anything.
- */
-export function significantShape(b: ChannelBaseline): { skewness: number; kurtosis: number } {
-  if (b.count < MIN_SHAPE_COUNT) return { skewness: 0, kurtosis: 0 };
-  const shrink = (x: number, se: number) => (Number.isFinite(x) ? Math.sign(x) * Math.max(0, Math.abs(x) - 2 * se) : 0);
-  return { skewness: shrink(b.skewness, Math.sqrt(6 / b.count)), kurtosis: shrink(b.kurtosis, Math.sqrt(24 / b.count)) };
-}
-
 function formatZ(z: number): string {
   const r = Math.round(z * 10) / 10;
   return (Object.is(r, -0) ? 0 : r).toFixed(1);
 }
 
-/** Finite sample values per entity ('' for none) and channel. */
-function groupSample(sample: readonly SampleRow[], channels: number): Map<string, Float64Array[]> {
-  const lists = new Map<string, number[][]>();
+/** Finite sample values and successive changes per entity ('' for none) and channel. */
+function groupSample(sample: readonly SampleRow[], channels: number): Map<string, { values: Float64Array[]; changes: Float64Array[] }> {
+  const lists = new Map<string, { values: number[][]; changes: number[][]; last: Float64Array }>();
   for (const row of sample) {
     const key = row.entity ?? '';
     let per = lists.get(key);
     if (!per) {
-      per = Array.from({ length: channels }, () => []);
+      per = {
+        values: Array.from({ length: channels }, () => []),
+        changes: Array.from({ length: channels }, () => []),
+        last: new Float64Array(channels).fill(NaN),
+      };
       lists.set(key, per);
     }
     for (let c = 0; c < channels; c++) {
       const v = row.values[c];
-      if (Number.isFinite(v)) per[c].push(v);
+      if (!Number.isFinite(v)) continue;
+      per.values[c].push(v);
+      if (Number.isFinite(per.last[c])) per.changes[c].push(v - per.last[c]);
+      per.last[c] = v;
     }
   }
-  const out = new Map<string, Float64Array[]>();
-  for (const [key, per] of lists) out.set(key, per.map((v) => Float64Array.from(v)));
+  const out = new Map<string, { values: Float64Array[]; changes: Float64Array[] }>();
+  for (const [key, per] of lists) {
+    out.set(key, { values: per.values.map((v) => Float64Array.from(v)), changes: per.changes.map((v) => Float64Array.from(v)) });
+  }
   return out;
-}
-
-/** Median and the normal-consistent MAD (1.4826 * median |x - median|). */
-export function robustCenterScale(values: ArrayLike<number>): { median: number; scale: number } {
-  const sorted = Float64Array.from(values).sort();
-  const median = medianSorted(sorted);
-  const dev = sorted.map((v) => Math.abs(v - median)).sort();
-  return { median, scale: 1.4826 * medianSorted(dev) };
-}
-
-function medianSorted(a: Float64Array): number {
-  const n = a.length;
-  if (n === 0) return NaN;
-  return n % 2 ? a[(n - 1) >> 1] : (a[n / 2 - 1] + a[n / 2]) / 2;
 }

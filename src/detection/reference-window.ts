@@ -106,6 +106,24 @@ export class ReferenceWindow implements ReferenceWindowView {
     this.gen++;
   }
 
+  /**
+   * A copy with the named columns moved by the given amounts (a channel re-learned at a new level:
+   * its relations to the others hold, its level moved), as a new generation.
+   */
+  shifted(by: ReadonlyMap<string, number>): ReferenceWindow {
+    const delta = this.columns.map((c) => by.get(c) ?? 0);
+    if (delta.every((d) => d === 0)) return this;
+    const move = (r: WindowRow): WindowRow => {
+      const values = Float64Array.from(r.values, (v, c) => v + delta[c]);
+      return r.entity === undefined ? { values } : { values, entity: r.entity };
+    };
+    const copy = this.clone();
+    copy.committed = this.committed.map(move);
+    copy.pending = this.pending.map(move);
+    copy.gen = this.gen + 1;
+    return copy;
+  }
+
   clone(): ReferenceWindow {
     const copy = new ReferenceWindow(this.columns, this);
     copy.committed = this.committed;

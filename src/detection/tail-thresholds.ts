@@ -1,6 +1,6 @@
 /**
- * Where a standardised value stops being ordinary: the family-wise Gaussian threshold for a row of k
- * channels, widened for skewed and heavy-tailed channels by a Cornish-Fisher expansion.
+ * The standard normal's quantile and tail, and the family-wise Gaussian threshold for a row of k
+ * tests (the joint test's level).
  */
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9). */
@@ -35,67 +35,17 @@ export function familyThreshold(k: number, alpha: number, zThreshold: number): n
   return Math.max(zThreshold, normalQuantile(1 - alpha / (2 * k)));
 }
 
-/** The Cornish-Fisher quantile of a standardised distribution with skewness g and excess kurtosis e at the normal quantile z. */
-export function cornishFisher(z: number, g: number, e: number): number {
-  const z2 = z * z;
-  return z + ((z2 - 1) * g) / 6 + ((z2 * z - 3 * z) * e) / 24 - ((2 * z2 * z - 5 * z) * g * g) / 36;
-}
-
-/**
- * Whether the expansion is non-decreasing in z over [lo, hi]. Its derivative is the quadratic
- * A z^2 + B z + C with A = e/8 - g^2/6, B = g/3, C = 1 - e/8 + 5 g^2/36, so checking the ends and
- * the vertex is exact.
- */
-export function cornishFisherMonotone(g: number, e: number, lo: number, hi: number): boolean {
-  const A = e / 8 - (g * g) / 6;
-  const B = g / 3;
-  const C = 1 - e / 8 + (5 * g * g) / 36;
-  const deriv = (z: number) => (A * z + B) * z + C;
-  if (deriv(lo) < 0 || deriv(hi) < 0) return false;
-  if (A > 0) {
-    const v = -B / (2 * A);
-    if (v > lo && v < hi && deriv(v) < 0) return false;
-  }
-  return true;
-}
-
-/**
- * Shape parameters usable by the expansion: (g, e) scaled towards (0, 0) by the largest factor in
- * [0, 1] that keeps the expansion monotone on the whole range we use ([-zMax, zMax]). Outside that
- * domain the expansion folds back on itself (a larger z gives a smaller quantile) and means nothing;
- * scaling towards the Gaussian keeps the direction of the correction while staying meaningful.
- * Non-finite inputs count as Gaussian.
- */
-export function clampShape(g: number, e: number, zMax: number): { skewness: number; kurtosis: number } {
-  const g0 = Number.isFinite(g) ? g : 0;
-  const e0 = Number.isFinite(e) ? e : 0;
-  if (cornishFisherMonotone(g0, e0, -zMax, zMax)) return { skewness: g0, kurtosis: e0 };
-  let lo = 0;
-  let hi = 1;
-  for (let i = 0; i < 40; i++) {
-    const mid = (lo + hi) / 2;
-    if (cornishFisherMonotone(g0 * mid, e0 * mid, -zMax, zMax)) lo = mid;
-    else hi = mid;
-  }
-  return { skewness: g0 * lo, kurtosis: e0 * lo };
-}
-
-export interface TailThresholds {
-  /** Flag when z > upper. */
-  upper: number;
-  /** Flag when z < lower (negative). */
-  lower: number;
-}
-
-/**
- * Upper and lower thresholds in z units for a Gaussian threshold t, widened (never narrowed) by the
- * Cornish-Fisher quantiles of the channel's shape: upper = max(t, CF(t)), lower = min(-t, CF(-t)).
- * So a right-skewed channel gets a longer allowance on the right, and a heavy-tailed one on both sides.
- */
-export function tailThresholds(t: number, skewness: number, kurtosis: number): TailThresholds {
-  const { skewness: g, kurtosis: e } = clampShape(skewness, kurtosis, Math.max(t, 1));
-  return {
-    upper: Math.max(t, cornishFisher(t, g, e)),
-    lower: Math.min(-t, cornishFisher(-t, g, e)),
-  };
+/** The standard normal upper tail P(Z >= z) (erfc by Numerical Recipes' Chebyshev fit, relative error < 1.2e-7). */
+export function normalTail(z: number): number {
+  const x = z / Math.SQRT2;
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.5 * a);
+  const r =
+    t *
+    Math.exp(
+      -a * a -
+        1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? r / 2 : 1 - r / 2;
 }

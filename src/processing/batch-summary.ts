@@ -21,7 +21,7 @@ export interface BatchSummary {
   entity_column: string | null;
   excluded_columns: { column: string; reason: string }[];
   unscorable_rows: number;
-  /** Rows where the channel's value counted toward the row's anomaly (it is kept out of the baseline). */
+  /** Rows where the channel's value counted toward the row's anomaly. */
   channel_anomaly_counts: Record<string, number>;
   /** Rows with `<ch>_zscore_flag` True (the reference's rule, |z| > Z_THRESHOLD on a mature channel). */
   zscore_flag_counts: Record<string, number>;
@@ -29,8 +29,15 @@ export interface BatchSummary {
   missing_values: Record<string, number>;
   /** Per channel: were there at least BASELINE_MIN_COUNT observations before this batch. */
   baseline_mature: Record<string, boolean>;
-  /** Values the detector accepted per channel (the baseline decides whether it folds flagged ones too). */
+  /** Values within their learning limits per channel: learned as they are. */
   accepted_values: Record<string, number>;
+  /**
+   * Weight of the values beyond their learning limits per channel, learned at the limit they passed
+   * (fully for an isolated spike, less inside a sustained episode; src/baseline/channel-learning.ts).
+   * The baseline's count grows by accepted_values + limited_values (by accepted + all values beyond
+   * with BASELINE_INCLUDE_ANOMALIES).
+   */
+  limited_values: Record<string, number>;
   bytes_in: number;
   bytes_out: number;
   duration_ms: number;
@@ -81,8 +88,13 @@ export function buildSummary(
       entities.every((e) => (snapshot.lookup(ch, e)?.count ?? 0) >= ctx.minCount),
     ),
     accepted_values: perChannel((_, c) => outcome.acceptedValues[c]),
+    limited_values: perChannel((ch) => round4(outcome.contribution.channels.reduce((sum, e) => sum + (e.channel === ch ? (e.winsorised?.count ?? 0) : 0), 0))),
     bytes_in: outcome.bytesRead,
     bytes_out: outcome.bytesWritten,
     duration_ms: ctx.durationMs,
   };
+}
+
+function round4(x: number): number {
+  return Math.round(x * 10000) / 10000;
 }

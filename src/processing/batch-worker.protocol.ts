@@ -4,6 +4,7 @@
  * structured clone keeps an object's fields but not its class.
  */
 import type { StorageConfig } from '../config/app-config';
+import { reviveLearning } from '../baseline/batch-contribution';
 import { RunningStats } from '../baseline/running-stats';
 import type { ForestModelData } from '../detection/forest-model';
 import { InvalidKeyError, ObjectInfo, StorageError } from '../storage/object-store';
@@ -101,6 +102,8 @@ export function reviveOutcome(outcome: ScoringOutcome): ScoringOutcome {
   for (const ch of outcome.contribution.channels) {
     ch.accepted = RunningStats.revive(ch.accepted);
     ch.rejected = RunningStats.revive(ch.rejected);
+    if (ch.winsorised) ch.winsorised = RunningStats.revive(ch.winsorised);
+    if (ch.learning) ch.learning = reviveLearning(ch.learning);
   }
   return outcome;
 }

@@ -1,48 +1,90 @@
-import { BatchContribution } from '../baseline/batch-contribution';
+import { BatchContribution, LearningDelta } from '../baseline/batch-contribution';
+import { DEFAULT_RELEARN_AFTER, Episode, RelearnAfter } from '../baseline/channel-learning';
 import { RunningStats } from '../baseline/running-stats';
+import { ChannelModel, Standardiser } from '../detection/channel-model';
 import { RowScore } from '../detection/detection.types';
+import { changeKey, DiscreteValues } from '../detection/discrete-values';
+import { TwoSidedSketch } from '../detection/tail-sketch';
 import { BadInputError } from './bad-input.error';
 
 /** Per entity, the statistics kept for one batch: the bound keeps a hostile file from growing memory. */
 export const MAX_ENTITIES_PER_BATCH = 10000;
+/** Values per channel a batch keeps for its resolution (the smallest step between distinct values). */
+const RESOLUTION_SAMPLE = 4096;
 
-interface EntityStats {
-  accepted: RunningStats[];
-  rejected: RunningStats[];
+/** Where a channel's learning stood before the batch (BaselineState's, across threads as data). */
+export interface LearningStart {
+  rows: number;
+  episode: Episode;
+  changeEpisode: Episode;
+}
+
+export interface ContributionSources {
+  /** The channels' models for an entity, as the detector scores with them. */
+  models(entity: string | undefined): readonly ChannelModel[];
+  /** The learning state of a channel before the batch (undefined: a new channel). */
+  start?(channel: string, entity: string | undefined): LearningStart | undefined;
+  relearnAfter?: RelearnAfter;
+}
+
+interface Track {
+  accepted: RunningStats;
+  rejected: RunningStats;
+  winsorised: RunningStats;
+  tails: TwoSidedSketch;
+  change: RunningStats;
+  changeTails: TwoSidedSketch;
+  discrete: DiscreteValues;
+  changeDiscrete: DiscreteValues;
+  sample: number[];
+  last: number;
+  rows: number;
+  time: number;
+  episode: Episode;
+  changeEpisode: Episode;
+}
+
+interface EntityTracks {
+  models: readonly ChannelModel[];
+  tracks: Track[];
 }
 
 /**
  * Collects, while a batch is scored, what it will give the baseline: per channel (and entity) the
- * statistics of values the detector accepted and of those it flagged, and the last normal rows for
- * the isolation forest's reference window. Memory is bounded: a few numbers per channel and entity,
- * and a ring of `windowCapacity` rows.
+ * moments of the values within their learning limits and of those beyond, the tails of the
+ * channel's deviations and changes, its smallest step, its last value and episode; and the last
+ * normal rows for the isolation forest's reference window. Rows must arrive in file order: the
+ * changes and the episodes follow it. Memory is bounded: a few numbers and two sketches per channel
+ * and entity, a sample of RESOLUTION_SAMPLE values per channel, and a ring of `windowCapacity` rows.
  */
 export class ContributionBuilder {
-  private readonly byEntity = new Map<string | undefined, EntityStats>();
+  private readonly byEntity = new Map<string | undefined, EntityTracks>();
   private readonly ring: Float64Array;
   private readonly ringEntities: (string | undefined)[];
   private ringNext = 0;
   private ringSize = 0;
   private lastEntity: string | undefined;
-  private lastStats: EntityStats | null = null;
+  private lastTracks: EntityTracks | null = null;
+  private readonly relearnAfter: RelearnAfter;
 
   constructor(
     private readonly channels: readonly string[],
+    private readonly sources: ContributionSources,
     private readonly windowCapacity = 2048,
   ) {
     this.ring = new Float64Array(Math.max(1, windowCapacity) * channels.length);
     this.ringEntities = new Array(windowCapacity);
+    this.relearnAfter = sources.relearnAfter ?? DEFAULT_RELEARN_AFTER;
   }
 
-  /** One scored row: its values are `values[offset, offset + channels)`. */
-  add(values: Float64Array, offset: number, entity: string | undefined, score: RowScore, line: number): void {
-    const stats = entity === this.lastEntity && this.lastStats !== null ? this.lastStats : this.statsOf(entity, line);
+  /** One scored row: its values are `values[offset, offset + channels)`; `time` ms since the epoch or NaN. */
+  add(values: Float64Array, offset: number, entity: string | undefined, score: RowScore, line: number, time = NaN): void {
+    const et = entity === this.lastEntity && this.lastTracks !== null ? this.lastTracks : this.tracksOf(entity, line);
     const k = this.channels.length;
     for (let c = 0; c < k; c++) {
       const v = values[offset + c];
-      if (v !== v) continue; // NaN: missing, in neither
-      if (score.channelAnomalous[c] === 1) stats.rejected[c].push(v);
-      else stats.accepted[c].push(v);
+      if (v !== v) continue; // NaN: missing, in none
+      this.learn(et.tracks[c], et.models[c], v, time);
     }
     if (score.scorable && !score.anomaly && this.windowCapacity > 0) {
       const at = this.ringNext * k;
@@ -53,10 +95,10 @@ export class ContributionBuilder {
     }
   }
 
-  /** Observations accepted into the baseline per channel, over all entities. */
+  /** Values learned as they are, per channel, over all entities. */
   acceptedCounts(): number[] {
     const out = this.channels.map(() => 0);
-    for (const s of this.byEntity.values()) s.accepted.forEach((a, c) => (out[c] += a.count));
+    for (const e of this.byEntity.values()) e.tracks.forEach((t, c) => (out[c] += t.accepted.count));
     return out;
   }
 
@@ -67,13 +109,29 @@ export class ContributionBuilder {
   build(): BatchContribution {
     const k = this.channels.length;
     const channels: BatchContribution['channels'] = [];
-    for (const [entity, s] of this.byEntity) {
+    for (const [entity, e] of this.byEntity) {
       for (let c = 0; c < k; c++) {
-        if (s.accepted[c].count === 0 && s.rejected[c].count === 0) continue;
+        const t = e.tracks[c];
+        if (t.accepted.count === 0 && t.rejected.count === 0) continue;
+        const learning: LearningDelta = {
+          tails: t.tails,
+          change: t.change,
+          changeTails: t.changeTails,
+          discrete: t.discrete,
+          changeDiscrete: t.changeDiscrete,
+          resolution: smallestStep(t.sample),
+          last: t.last,
+          rows: t.rows,
+          time: t.time,
+          episode: t.episode,
+          changeEpisode: t.changeEpisode,
+        };
         const entry: BatchContribution['channels'][number] = {
           channel: this.channels[c],
-          accepted: s.accepted[c],
-          rejected: s.rejected[c],
+          accepted: t.accepted,
+          rejected: t.rejected,
+          winsorised: t.winsorised,
+          learning,
         };
         if (entity !== undefined) entry.entity = entity;
         channels.push(entry);
@@ -93,20 +151,119 @@ export class ContributionBuilder {
     return { channels, normalRows, windowColumns: [...this.channels] };
   }
 
-  private statsOf(entity: string | undefined, line: number): EntityStats {
-    let s = this.byEntity.get(entity);
-    if (s === undefined) {
+  /**
+   * One value of one channel: its level and its change, each within its learning limit (learned as
+   * is) or beyond it (learned at the limit, censored, weighted as the episode allows).
+   */
+  private learn(t: Track, m: ChannelModel, v: number, time: number): void {
+    t.rows++;
+    if (time === time) t.time = time;
+    const level = m.level;
+    if (level === undefined) {
+      t.accepted.push(v);
+    } else {
+      const s = (v - level.center) / level.scale;
+      const limit = s >= 0 ? level.learnUpper : level.learnLower;
+      const exceeded = Math.abs(s) > limit && !(level.ordinary?.has(v) ?? false);
+      t.episode.observe(exceeded, s >= 0, v, t.rows, time);
+      if (!exceeded) {
+        t.tails.add(s);
+        t.discrete.add(v);
+        t.accepted.push(v);
+        if (t.sample.length < RESOLUTION_SAMPLE) t.sample.push(v);
+      } else {
+        t.rejected.push(v);
+        const side = s >= 0 ? 1 : -1;
+        // Outside an episode an exceedance is a spike: the moments take it at its limit, the tails
+        // leave it out. Inside one it counts as the episode grows old. A quantised channel's new
+        // value is listed either way: it becomes ordinary only by recurring outside episodes.
+        const w = t.episode.active ? t.episode.progress(t.rows, time, this.relearnAfter) : 1;
+        if (t.episode.active) t.tails.add(s, w);
+        t.discrete.add(v, w);
+        weightedPush(t.winsorised, level.center + side * limit * level.scale, w);
+      }
+    }
+    const prev = t.last;
+    t.last = v;
+    if (prev !== prev) return;
+    const d = v - prev;
+    const key = changeKey(d);
+    const change: Standardiser | undefined = m.change;
+    if (change === undefined) {
+      t.change.push(d);
+      t.changeDiscrete.add(key);
+      return;
+    }
+    const s = (d - change.center) / change.scale;
+    const limit = s >= 0 ? change.learnUpper : change.learnLower;
+    const exceeded = Math.abs(s) > limit && !(change.ordinary?.has(key) ?? false);
+    t.changeEpisode.observe(exceeded, s >= 0, d, t.rows, time);
+    if (!exceeded) {
+      t.changeTails.add(s);
+      t.changeDiscrete.add(key);
+      t.change.push(d);
+    } else {
+      // As for the level: a jump is not the channel's usual step unless it keeps happening.
+      const w = t.changeEpisode.active ? t.changeEpisode.progress(t.rows, time, this.relearnAfter) : 1;
+      if (t.changeEpisode.active) t.changeTails.add(s, w);
+      t.changeDiscrete.add(key, w);
+      weightedPush(t.change, change.center + (s >= 0 ? 1 : -1) * limit * change.scale, w);
+    }
+  }
+
+  private tracksOf(entity: string | undefined, line: number): EntityTracks {
+    let e = this.byEntity.get(entity);
+    if (e === undefined) {
       if (this.byEntity.size >= MAX_ENTITIES_PER_BATCH) {
         throw new BadInputError(`more than ${MAX_ENTITIES_PER_BATCH} distinct entities in one batch`, line);
       }
-      s = {
-        accepted: this.channels.map(() => new RunningStats()),
-        rejected: this.channels.map(() => new RunningStats()),
+      const models = this.sources.models(entity);
+      e = {
+        models,
+        tracks: this.channels.map((channel, c) => {
+          const start = this.sources.start?.(channel, entity);
+          return {
+            accepted: new RunningStats(),
+            rejected: new RunningStats(),
+            winsorised: new RunningStats(),
+            tails: new TwoSidedSketch(),
+            change: new RunningStats(),
+            changeTails: new TwoSidedSketch(),
+            discrete: new DiscreteValues(),
+            changeDiscrete: new DiscreteValues(),
+            sample: [],
+            last: models[c].previous,
+            rows: start?.rows ?? 0,
+            time: NaN,
+            episode: start ? start.episode.clone() : new Episode(),
+            changeEpisode: start ? start.changeEpisode.clone() : new Episode(),
+          };
+        }),
       };
-      this.byEntity.set(entity, s);
+      this.byEntity.set(entity, e);
     }
     this.lastEntity = entity;
-    this.lastStats = s;
-    return s;
+    this.lastTracks = e;
+    return e;
   }
+}
+
+/** Adds `x` with weight `w` (in (0, 1]), exactly as the weighted merge of a one-value sample. */
+function weightedPush(stats: RunningStats, x: number, w: number): void {
+  if (!(w > 0)) return;
+  const one = new RunningStats();
+  one.push(x);
+  if (w < 1) one.decay(w);
+  stats.merge(one);
+}
+
+function smallestStep(values: number[]): number {
+  if (values.length < 2) return Infinity;
+  const sorted = Float64Array.from(values).sort();
+  let best = Infinity;
+  for (let i = 1; i < sorted.length; i++) {
+    const d = sorted[i] - sorted[i - 1];
+    if (d > 0 && d < best) best = d;
+  }
+  return best;
 }

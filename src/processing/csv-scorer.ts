@@ -1,17 +1,19 @@
 import { BatchContribution } from '../baseline/batch-contribution';
+import { RelearnAfter } from '../baseline/channel-learning';
 import { ChannelInference, inferChannels } from '../detection/channel-inference';
 import { BaselineSnapshot, DetectionSettings, RowScore } from '../detection/detection.types';
 import { createDetector, Detector, SampleRow } from '../detection/detector';
 import { ForestModelCache, forestOptions, sharedForestCache, toModelData } from '../detection/forest-model';
 import { BadInputError } from './bad-input.error';
 import { ByteWriter } from './byte-writer';
-import { ContributionBuilder } from './contribution-builder';
+import { ContributionBuilder, LearningStart } from './contribution-builder';
 import { CsvReaderLimits, CsvRecord, CsvRecordReader, DEFAULT_READER_LIMITS } from './csv-record-reader';
 import { parseDecimalText } from './decimal-parser';
 import { newScoredBlock, packRow, ScoredBlock, unpackRow } from './scored-block';
 import { ScoredCsvWriter } from './scored-csv.writer';
 import { ScoringWorkerClient } from './scoring-worker.client';
 import { snapshotData } from './snapshot-transfer';
+import { parseTimestamp } from './timestamp-parser';
 
 export interface ScoringSettings {
   detection: DetectionSettings;
@@ -21,6 +23,8 @@ export interface ScoringSettings {
   limits?: CsvReaderLimits;
   /** Normal rows handed to the reference window at most (its capacity). */
   windowCapacity?: number;
+  /** When a sustained episode becomes the new normal (BASELINE_RELEARN_AFTER / _ROWS). */
+  relearnAfter?: RelearnAfter;
   /** Rows read before the channels are decided. */
   sampleRows?: number;
   /** Output chunk size in bytes. */
@@ -91,6 +95,8 @@ class RowBlock {
   readonly start = new Int32Array(BLOCK_ROWS);
   readonly end = new Int32Array(BLOCK_ROWS);
   readonly line = new Int32Array(BLOCK_ROWS);
+  /** Each row's time (ms) from the timestamp column, NaN when none. */
+  readonly times = new Float64Array(BLOCK_ROWS);
   readonly entities: (string | undefined)[] | undefined;
   buf: Buffer | null = null;
   rows = 0;
@@ -139,6 +145,9 @@ export class CsvScorer {
   private contribution: ContributionBuilder | null = null;
   private indices: Int32Array = new Int32Array(0);
   private entityIndex = -1;
+  private timeIndex = -1;
+  /** Each channel's last finite value in file order before the next block: where its changes start. */
+  private lastValues: Float64Array = new Float64Array(0);
   private started = false;
 
   private block: RowBlock | null = null;
@@ -300,6 +309,7 @@ export class CsvScorer {
     this.inference = inference;
     this.indices = Int32Array.from(inference.indices);
     this.entityIndex = inference.entityIndex;
+    this.timeIndex = inference.timeIndex;
     this.channelAnomalyCounts = new Float64Array(k);
     this.zscoreFlagCounts = new Float64Array(k);
     this.missingValues = new Float64Array(k);
@@ -315,7 +325,13 @@ export class CsvScorer {
       coldStartSample: this.coldStartSample,
     });
     this.rowScore = detector.newRowScore();
-    this.contribution = new ContributionBuilder(inference.channels, this.settings.windowCapacity ?? 2048);
+    this.lastValues = Float64Array.from(detector.channelModels(undefined), (m) => m.previous);
+    const start = learningStarts(this.snapshot);
+    this.contribution = new ContributionBuilder(
+      inference.channels,
+      { models: (entity) => detector.channelModels(entity), start, relearnAfter: this.settings.relearnAfter },
+      this.settings.windowCapacity ?? 2048,
+    );
     this.csv = new ScoredCsvWriter(this.writer, inference.channels);
     this.csv.header(this.headerBytes!, 0, this.headerBytes!.length);
     this.detector = detector;
@@ -358,6 +374,7 @@ export class CsvScorer {
     block.start[r] = rec.start;
     block.end[r] = rec.end;
     block.line[r] = rec.line;
+    block.times[r] = this.timeIndex >= 0 ? parseTimestamp(rec.text(this.timeIndex)) : NaN;
     if (block.rows === BLOCK_ROWS) this.flushBlock();
   }
 
@@ -384,9 +401,12 @@ export class CsvScorer {
       this.usedWorker = true;
     }
     this.dispatchedRows += block.rows;
+    // Blocks may be scored out of turn (here or on the worker): each carries where its changes start.
+    const previous = block.entities === undefined ? this.lastValues.slice() : undefined;
+    if (previous) this.advanceLastValues(block);
     if (this.worker === null || (this.workerQueue >= MAX_WORKER_QUEUE && this.pending.length === 0)) {
       this.emitting = block;
-      this.detector.scoreBatch(block.values, block.rows, block.entities, this.onScored);
+      this.detector.scoreBatch(block.values, block.rows, block.entities, this.onScored, previous);
       this.recycle(block);
       return;
     }
@@ -394,13 +414,13 @@ export class CsvScorer {
       // The worker is busy: score here, kept in order behind the blocks it is working on.
       const k = this.indices.length;
       const scored = newScoredBlock(-1, block.rows, k, block.values);
-      this.detector.scoreBatch(block.values, block.rows, block.entities, (r, score) => packRow(scored, r, k, score));
+      this.detector.scoreBatch(block.values, block.rows, block.entities, (r, score) => packRow(scored, r, k, score), previous);
       this.pending.push({ block, result: scored, settled: true });
       return;
     }
     const values = block.values;
     block.values = new Float64Array(0); // transferred to the worker; comes back with the scores
-    const pending: PendingBlock = { block, result: this.worker.score(values, block.rows), settled: false };
+    const pending: PendingBlock = { block, result: this.worker.score(values, block.rows, previous!), settled: false };
     this.workerQueue++;
     const settle = () => {
       pending.settled = true;
@@ -408,6 +428,19 @@ export class CsvScorer {
     };
     (pending.result as Promise<ScoredBlock>).then(settle, settle);
     this.pending.push(pending);
+  }
+
+  private advanceLastValues(block: RowBlock): void {
+    const k = this.indices.length;
+    for (let c = 0; c < k; c++) {
+      for (let r = block.rows - 1; r >= 0; r--) {
+        const v = block.values[r * k + c];
+        if (v === v) {
+          this.lastValues[c] = v;
+          break;
+        }
+      }
+    }
   }
 
   /** Formats the worker's results in order: all of them, or those ready plus any beyond the bound. */
@@ -443,7 +476,7 @@ export class CsvScorer {
     const offset = r * k;
     const entity = block.entities?.[r];
     this.csv!.row(block.buf!, block.start[r], block.end[r], score);
-    this.contribution!.add(values, offset, entity, score, block.line[r]);
+    this.contribution!.add(values, offset, entity, score, block.line[r], block.times[r]);
 
     this.totalRows++;
     if (score.anomaly) this.anomalyCount++;
@@ -461,4 +494,10 @@ export class CsvScorer {
     if (score.anomaly && counted === 0) this.isolationOnlyCount++;
     if (this.writer.full) this.ready.push(this.writer.take());
   }
+}
+
+/** Where each channel's learning stood before the batch, when the snapshot knows (BaselineState's, or a worker's copy). */
+function learningStarts(snapshot: BaselineSnapshot): ((channel: string, entity: string | undefined) => LearningStart | undefined) | undefined {
+  const s = snapshot as BaselineSnapshot & { learningStart?: (channel: string, entity?: string) => LearningStart | undefined };
+  return typeof s.learningStart === 'function' ? (channel, entity) => s.learningStart!(channel, entity) : undefined;
 }

@@ -1,4 +1,5 @@
 import { AppConfig } from '../config/app-config';
+import { relearnAfterOf } from '../baseline/channel-learning';
 import { PipelineSettings } from './batch-pipeline';
 
 /**
@@ -17,5 +18,7 @@ export function pipelineSettings(config: AppConfig): PipelineSettings {
     channels: detection.channels,
     entityColumn: detection.entityColumn,
     minCount: baseline.minCount,
+    relearnAfter: relearnAfterOf(baseline),
   };
 }
+

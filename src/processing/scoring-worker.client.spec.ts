@@ -2,7 +2,7 @@ import { ScoringWorkerClient, ScoringWorkerError } from './scoring-worker.client
 import { SnapshotData } from './snapshot-transfer';
 
 const emptySnapshot: SnapshotData = {
-  channels: [{ channel: 'x', baseline: { count: 100, mean: 10, std: 2, skewness: 0, kurtosis: 0 } }],
+  channels: [{ channel: 'x', baseline: { count: 100, mean: 10, std: 2, skewness: 0, kurtosis: 0 }, learning: null }],
   window: { columns: [], size: 0, generation: 0, values: new Float64Array(0), entities: null },
 };
 
@@ -15,7 +15,7 @@ describe('ScoringWorkerClient', () => {
       coldStartSample: [],
     });
     try {
-      const [a, b] = await Promise.all([client.score(Float64Array.of(10, 12, 30), 3), client.score(Float64Array.of(NaN), 1)]);
+      const [a, b] = await Promise.all([client.score(Float64Array.of(10, 12, 30), 3, Float64Array.of(NaN)), client.score(Float64Array.of(NaN), 1, Float64Array.of(30))]);
       expect(Array.from(a.values)).toEqual([10, 12, 30]);
       expect(Array.from(a.z)).toEqual([0, 1, 10]);
       expect(Array.from(a.zFlag)).toEqual([0, 0, 1]);
@@ -35,8 +35,8 @@ describe('ScoringWorkerClient', () => {
       coldStartSample: [],
     });
     try {
-      await expect(client.score(Float64Array.of(1), 1)).rejects.toThrow(ScoringWorkerError);
-      await expect(client.score(Float64Array.of(1), 1)).rejects.toThrow(/zThreshold/);
+      await expect(client.score(Float64Array.of(1), 1, Float64Array.of(NaN))).rejects.toThrow(ScoringWorkerError);
+      await expect(client.score(Float64Array.of(1), 1, Float64Array.of(NaN))).rejects.toThrow(/zThreshold/);
     } finally {
       await client.terminate();
     }

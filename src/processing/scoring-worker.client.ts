@@ -39,10 +39,11 @@ export class ScoringWorkerClient {
     });
   }
 
-  score(values: Float64Array, rows: number): Promise<ScoredBlock> {
+  /** `previous`: each channel's last value before the block's first row. */
+  score(values: Float64Array, rows: number, previous: Float64Array): Promise<ScoredBlock> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const req: ScoreRequest = { id, rows, values };
+    const req: ScoreRequest = { id, rows, values, previous };
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage(req, [values.buffer as ArrayBuffer]);

@@ -23,6 +23,8 @@ export interface ScoreRequest {
   id: number;
   rows: number;
   values: Float64Array;
+  /** Each channel's last value before the block: blocks arrive out of turn. */
+  previous: Float64Array;
 }
 
 if (parentPort) {
@@ -39,7 +41,7 @@ if (parentPort) {
   port.on('message', (req: ScoreRequest) => {
     try {
       const block = newScoredBlock(req.id, req.rows, k, req.values);
-      detector.scoreBatch(req.values, req.rows, undefined, (r, s) => packRow(block, r, k, s));
+      detector.scoreBatch(req.values, req.rows, undefined, (r, s) => packRow(block, r, k, s), req.previous);
       port.postMessage(block, transferables(block));
     } catch (err) {
       port.postMessage({ id: req.id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });

@@ -1,5 +1,7 @@
+import { Episode, EpisodeJson } from '../baseline/channel-learning';
 import { BaselineSnapshot, ChannelBaseline, ReferenceWindowView } from '../detection/detection.types';
 import { WindowData, windowData, windowView } from '../detection/window-transfer';
+import { LearningStart } from './contribution-builder';
 
 /**
  * A baseline snapshot reduced to what scoring a batch of known channels reads, as plain data that
@@ -17,6 +19,8 @@ export interface SnapshotData {
 export interface ChannelData {
   channel: string;
   baseline: ChannelBaseline | null;
+  /** Where the channel's learning stood (rows seen, episode), for the contribution of the batch. */
+  learning: { rows: number; episode: EpisodeJson; changeEpisode: EpisodeJson } | null;
 }
 
 export function snapshotData(snapshot: BaselineSnapshot, channels: readonly string[]): SnapshotData {
@@ -25,21 +29,62 @@ export function snapshotData(snapshot: BaselineSnapshot, channels: readonly stri
 
 /** The statistics of `channels` (null for a channel without a baseline yet). */
 export function channelData(snapshot: BaselineSnapshot, channels: Iterable<string>): ChannelData[] {
+  const starts = snapshot as BaselineSnapshot & { learningStart?: (channel: string) => LearningStart | undefined };
   return Array.from(channels, (channel) => {
     const b = snapshot.lookup(channel);
-    return { channel, baseline: b ? { count: b.count, mean: b.mean, std: b.std, skewness: b.skewness, kurtosis: b.kurtosis } : null };
+    const l = starts.learningStart?.(channel);
+    return {
+      channel,
+      baseline: b
+        ? {
+            count: b.count,
+            mean: b.mean,
+            std: b.std,
+            skewness: b.skewness,
+            kurtosis: b.kurtosis,
+            ...(b.tails ? { tails: { upper: sketchData(b.tails.upper), lower: sketchData(b.tails.lower) } } : {}),
+            ...(b.change
+              ? {
+                  change: {
+                    ...b.change,
+                    ...(b.change.tails ? { tails: { upper: sketchData(b.change.tails.upper), lower: sketchData(b.change.tails.lower) } } : {}),
+                    ...(b.change.discrete ? { discrete: { values: Array.from(b.change.discrete.values), weights: Array.from(b.change.discrete.weights) } } : {}),
+                  },
+                }
+              : {}),
+            ...(b.discrete ? { discrete: { values: Array.from(b.discrete.values), weights: Array.from(b.discrete.weights) } } : {}),
+            ...(b.resolution !== undefined ? { resolution: b.resolution } : {}),
+            ...(b.last !== undefined ? { last: b.last } : {}),
+          }
+        : null,
+      learning: l ? { rows: l.rows, episode: l.episode.toJSON(), changeEpisode: l.changeEpisode.toJSON() } : null,
+    };
   });
+}
+
+function sketchData(s: { weight: ArrayLike<number> }): { weight: Float64Array } {
+  return { weight: Float64Array.from(s.weight) };
 }
 
 /** The snapshot a worker scores against: the channels' statistics over a rebuilt window. */
 export class StaticSnapshot implements BaselineSnapshot {
   private readonly baselines = new Map<string, ChannelBaseline>();
+  private readonly starts = new Map<string, LearningStart>();
 
   constructor(
     channels: readonly ChannelData[],
     readonly window: ReferenceWindowView,
   ) {
-    for (const { channel, baseline } of channels) if (baseline) this.baselines.set(channel, Object.freeze({ ...baseline }));
+    for (const { channel, baseline, learning } of channels) {
+      if (baseline) this.baselines.set(channel, Object.freeze({ ...baseline }));
+      if (learning) {
+        this.starts.set(channel, {
+          rows: learning.rows,
+          episode: Episode.fromJSON(learning.episode, `episode of "${channel}"`),
+          changeEpisode: Episode.fromJSON(learning.changeEpisode, `change episode of "${channel}"`),
+        });
+      }
+    }
   }
 
   /** From SnapshotData, as one piece. */
@@ -49,5 +94,9 @@ export class StaticSnapshot implements BaselineSnapshot {
 
   lookup(channel: string, entity?: string): ChannelBaseline | undefined {
     return entity === undefined ? this.baselines.get(channel) : undefined;
+  }
+
+  learningStart(channel: string, entity?: string): LearningStart | undefined {
+    return entity === undefined ? this.starts.get(channel) : undefined;
   }
 }

@@ -1,7 +1,10 @@
 import { BatchContribution } from '../../src/baseline/batch-contribution';
+import { RelearnAfter } from '../../src/baseline/channel-learning';
 import { RunningStats } from '../../src/baseline/running-stats';
 import { BaselineSnapshot } from '../../src/detection/detection.types';
+import { createDetector } from '../../src/detection/detector';
 import { createRng } from '../../src/detection/seeded-random';
+import { ContributionBuilder, LearningStart } from '../../src/processing/contribution-builder';
 
 /** Seeded, so test streams are reproducible: the project's own PRNG. */
 export const rng = createRng;
@@ -11,8 +14,9 @@ export function gaussian(r: () => number): number {
 }
 
 /**
- * Builds a BatchContribution the way the pipeline does: per channel, values for which `flagged`
- * says true are rejected, the others accepted; rows with no flagged value are normal rows.
+ * Builds a bare BatchContribution by hand (no learning beyond the moments): per channel, values
+ * for which `flagged` says true are rejected, the others accepted; rows with no flagged value are
+ * normal rows. For what the pipeline really learns, `learnedContribution`.
  */
 export function contributionOf(
   columns: string[],
@@ -55,4 +59,40 @@ export function zFlagger(snapshot: BaselineSnapshot, columns: string[], minCount
 /** `n` rows of independent Gaussians, one per column, with the given means and stds. */
 export function gaussianRows(r: () => number, n: number, means: number[], stds: number[]): number[][] {
   return Array.from({ length: n }, () => means.map((m, c) => Math.round((m + stds[c] * gaussian(r)) * 100) / 100));
+}
+
+/**
+ * A batch as the pipeline learns it: scored by the real detector against `snapshot` (its cold
+ * start fed with the batch itself), its contribution built by the real ContributionBuilder from the
+ * detector's channel models, so the tails, changes, episodes and learning limits are the service's.
+ * Rows are `time0 + i * stepMs` apart in time when `time0` is given.
+ */
+export function learnedContribution(
+  snapshot: BaselineSnapshot,
+  columns: string[],
+  rows: number[][],
+  options: { minCount?: number; entity?: string; time0?: number; stepMs?: number; relearnAfter?: RelearnAfter } = {},
+): { contribution: BatchContribution; flagged: number; channelFlags: Int8Array[] } {
+  const settings = { zThreshold: 3, minCount: options.minCount ?? 30, trees: 10, seed: 1 };
+  const entity = options.entity;
+  const sample = rows.map((values) => (entity === undefined ? { values } : { values, entity }));
+  const detector = createDetector(snapshot, columns, settings, { coldStartSample: sample, isolation: 'off', joint: false });
+  const learningStart = (snapshot as { learningStart?: (c: string, e?: string) => LearningStart | undefined }).learningStart;
+  const builder = new ContributionBuilder(
+    columns,
+    { models: (e) => detector.channelModels(e), start: learningStart ? (c, e) => learningStart.call(snapshot, c, e) : undefined, relearnAfter: options.relearnAfter },
+    2048,
+  );
+  const out = detector.newRowScore();
+  let flagged = 0;
+  const channelFlags: Int8Array[] = [];
+  rows.forEach((row, i) => {
+    const values = Float64Array.from(row);
+    detector.score(values, entity, out);
+    if (out.anomaly) flagged++;
+    channelFlags.push(out.channelAnomalous.slice());
+    const time = options.time0 === undefined ? NaN : options.time0 + i * (options.stepMs ?? 60_000);
+    builder.add(values, 0, entity, out, i + 2, time);
+  });
+  return { contribution: builder.build(), flagged, channelFlags };
 }

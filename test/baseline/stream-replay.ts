@@ -1,17 +1,16 @@
 /**
- * Replays a generated sensor stream through BaselineState with a stand-in for the detector's
- * per-value verdict (|z| beyond the family-wise threshold of 4 channels at alpha 0.001, i.e. 3.66,
- * against the snapshot taken before the batch), to measure what the baseline's own rules do:
- * how fast flags stop after a level shift, what the half-life changes on a drifting stream.
+ * Replays a generated sensor stream through BaselineState with the real detector's per-value
+ * verdicts and the pipeline's learner (learnedContribution: no forest, no joint test), to measure
+ * what the baseline's own rules do: how fast flags stop after a level shift, what the half-life
+ * changes on a drifting stream.
  *
  *   npx ts-node --transpile-only test/baseline/stream-replay.ts
  */
 import { BaselineState, BaselineStateOptions } from '../../src/baseline/baseline-state';
+import { DEFAULT_RELEARN_AFTER } from '../../src/baseline/channel-learning';
 import { createRng } from '../../src/detection/seeded-random';
 import { BatchProfile, generateBatch, LEVEL_SHIFT_AT } from '../../src/producer/batch-generator';
-import { contributionOf } from './contribution-builder';
-
-export const FAMILY_WISE_Z = 3.66;
+import { learnedContribution } from './contribution-builder';
 
 export interface BatchFigures {
   batch: number;
@@ -26,7 +25,7 @@ export interface BatchFigures {
 
 export function replayStream(profile: BatchProfile, options: Partial<BaselineStateOptions> = {}, batches = 200, seed = 42): BatchFigures[] {
   const rng = createRng(seed);
-  const state = BaselineState.empty({ minCount: 30, includeAnomalies: false, ...options });
+  const state = BaselineState.empty({ minCount: 30, includeAnomalies: false, relearnAfter: DEFAULT_RELEARN_AFTER, ...options });
   const out: BatchFigures[] = [];
   const start = Date.parse('2026-02-24T00:10:51Z');
   for (let b = 0; b < batches; b++) {
@@ -34,13 +33,8 @@ export function replayStream(profile: BatchProfile, options: Partial<BaselineSta
     const lines = batch.csv.trim().split('\n');
     const columns = lines[0].split(',').slice(1);
     const rows = lines.slice(1).map((l) => l.split(',').slice(1).map(Number));
-    const snapshot = state.snapshot();
-    const flagged = rows.map((row) =>
-      row.map((v, c) => {
-        const s = snapshot.lookup(columns[c]);
-        return !!s && s.count >= 30 && s.std > 0 && Math.abs(v - s.mean) / s.std > FAMILY_WISE_Z;
-      }),
-    );
+    const learned = learnedContribution(state.snapshot(), columns, rows, { minCount: 30, time0: start + b * 100 * 60_000, relearnAfter: options.relearnAfter });
+    const flagged = learned.channelFlags.map((f) => Array.from(f, (x) => x === 1));
     const figures: BatchFigures = { batch: b, falseFlags: {}, injected: {}, caught: {}, events: [], means: {} };
     const truth = new Set(batch.truth.map((t) => `${t.row}/${t.channel}`));
     columns.forEach((ch, c) => {
@@ -48,8 +42,7 @@ export function replayStream(profile: BatchProfile, options: Partial<BaselineSta
       figures.injected[ch] = batch.truth.filter((t) => t.channel === ch).length;
       figures.caught[ch] = batch.truth.filter((t) => t.channel === ch && flagged[t.row][c]).length;
     });
-    const contribution = contributionOf(columns, rows, (c, _v, r) => flagged[r][c]);
-    const result = state.absorb({ key: `raw/${profile}-${b}.csv`, etag: 'e' }, contribution);
+    const result = state.absorb({ key: `raw/${profile}-${b}.csv`, etag: 'e' }, learned.contribution);
     figures.events = result.events.map((e) => (e.type === 'level-shift' ? `level-shift ${e.channel}` : `window-reset`));
     columns.forEach((ch) => (figures.means[ch] = state.lookup(ch)!.mean));
     out.push(figures);

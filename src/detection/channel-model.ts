@@ -1,0 +1,256 @@
+/**
+ * What one channel's baseline means for scoring and for learning, built once per batch from the
+ * snapshot: which test the channel gets, its center and scale, its tail model, and the limits in
+ * standardised units beyond which a value is flagged (per number of channels tested in the row)
+ * or is learned only as "at least this far" (censored). The detector and the contribution builder
+ * both build it, so what is flagged and what is learned come from one definition.
+ *
+ * Tests (src/detection/README.md has the measurements behind each choice):
+ * - `level`: s = (x - mean) / scale, read against the tails learned for the channel.
+ * - `change`: s = (x - previous - mean change) / change scale, for smooth channels (successive
+ *   differences spread less than SMOOTH_RATIO of the values): a drifting temperature or a daily
+ *   curve is judged by how it moves, not by where it is, so its slow wandering is not an anomaly
+ *   and a jump is one at once.
+ * - `cold`: a channel without a mature baseline, against robust statistics of the batch's own
+ *   sample (median; the larger of 1.4826 MAD and the 5 %-trimmed std, so that a quantised or
+ *   resting channel whose MAD is 0 still has a scale), Gaussian limits inflated for the error of a
+ *   scale estimated from n values.
+ * - `none`: nothing to compare with (no baseline, no sample).
+ *
+ * The scale is floored by the channel's resolution (the smallest step between distinct values it
+ * has shown) and by STD_FLOOR_RELATIVE * |mean|: a quantised channel resting on one value has a
+ * standard deviation of 0, and a step to a neighbouring value it has already shown must not be
+ * infinitely surprising.
+ */
+import { ChannelBaseline, DiscreteData, SketchData } from './detection.types';
+import { ordinaryValues } from './discrete-values';
+import { stdFloor } from './std-floor';
+import { TailModel } from './tail-sketch';
+import { normalQuantile, normalTail } from './tail-thresholds';
+
+/**
+ * Tail share per side beyond which a value is learned censored rather than as is, whatever the
+ * flag's alpha: learning must not move when an operator changes how much gets flagged.
+ */
+export const LEARN_P = 1e-4;
+/** A channel is judged by its changes when the std of successive differences is below this share of its std. */
+export const SMOOTH_RATIO = 0.7;
+/** Fewest values of a channel in the batch sample for a cold-start test. */
+export const COLD_START_MIN_VALUES = 20;
+/** Learned weight of a channel's tails before they replace the Gaussian fallback. */
+export const MIN_TAIL_WEIGHT = 30;
+/** Asymptotic standard error of the normal-consistent MAD, in units of sigma / sqrt(n). */
+const MAD_SE = 1.17;
+
+export type ChannelTest = 'none' | 'cold' | 'level' | 'change';
+
+/** One side's tail probabilities: learned, or Gaussian while too little has been learned. */
+export interface SideTail {
+  /** P(S >= s) as a share of all values. */
+  p(s: number): number;
+  /** The s beyond which P(S >= s) <= p. */
+  limit(p: number): number;
+}
+
+class GaussianSide implements SideTail {
+  constructor(private readonly inflation = 1) {}
+  p(s: number): number {
+    return normalTail(s / this.inflation);
+  }
+  limit(p: number): number {
+    return -normalQuantile(p) * this.inflation;
+  }
+}
+
+/** Center, scale and the two sides' tails of one way of standardising a value. */
+export interface Standardiser {
+  center: number;
+  scale: number;
+  upper: SideTail;
+  lower: SideTail;
+  /** Learning limits (s units) per side. */
+  learnUpper: number;
+  learnLower: number;
+  /** Raw values (or changes) often seen by a quantised channel: never beyond a limit. */
+  ordinary?: ReadonlySet<number>;
+}
+
+export interface ChannelModel {
+  test: ChannelTest;
+  /** For the written `<ch>_zscore`: NaN center when none can be written. */
+  zCenter: number;
+  zScale: number;
+  /** `<ch>_zscore_flag` is written (count >= minCount). */
+  mature: boolean;
+  /** What the test reads (undefined for `none`). For `change` it standardises x - previous. */
+  tested?: Standardiser;
+  /** How the value's level is standardised for learning (undefined when the channel has no scale yet). */
+  level?: Standardiser;
+  /** How the value's change is standardised for learning (undefined before a scale for changes exists). */
+  change?: Standardiser;
+  /** upper[k] / lower[k]: flag limits (s units, both positive) when k channels of the row are tested. */
+  upper: Float64Array;
+  lower: Float64Array;
+  /** ln of the tail share at the flag limit, per k: the evidence ratio is ln p / logLimit[k]. */
+  logLimit: Float64Array;
+  /** Single-test limits (at Z_THRESHOLD's Gaussian tail share) corroborating an isolation flag. */
+  corroborateUpper: number;
+  corroborateLower: number;
+  /** The previous value of the channel (for the first row's change), NaN when unknown. */
+  previous: number;
+}
+
+export interface ChannelModelSettings {
+  alpha: number;
+  zThreshold: number;
+  minCount: number;
+  /** Channels in the file: flag limits are made for k = 1..channels. */
+  channels: number;
+}
+
+/** The one-sided tail share a row of k tested channels allows each side of each test. */
+export function flagShare(k: number, alpha: number, zThreshold: number): number {
+  return Math.min(alpha / (2 * Math.max(k, 1)), normalTail(zThreshold));
+}
+
+/**
+ * `sample`: the batch's own values of the channel (finite), for the cold start; `sampleChanges`:
+ * successive differences within the sample.
+ */
+export function buildChannelModel(
+  b: ChannelBaseline | undefined,
+  settings: ChannelModelSettings,
+  sample: Float64Array | undefined,
+  sampleChanges: Float64Array | undefined,
+): ChannelModel {
+  const n = settings.channels;
+  const model: ChannelModel = {
+    test: 'none',
+    zCenter: NaN,
+    zScale: NaN,
+    mature: false,
+    upper: new Float64Array(n + 1).fill(Infinity),
+    lower: new Float64Array(n + 1).fill(Infinity),
+    logLimit: new Float64Array(n + 1).fill(-Infinity),
+    corroborateUpper: Infinity,
+    corroborateLower: Infinity,
+    previous: b?.last ?? NaN,
+  };
+  const resolution = b?.resolution ?? Infinity;
+  if (usable(b)) {
+    model.zCenter = b.mean;
+    model.zScale = flooredScale(b.std, b.mean, resolution);
+    model.mature = b.count >= settings.minCount;
+  }
+  if (model.mature && b) {
+    model.level = standardiser(b.mean, model.zScale, b.tails, b.discrete);
+    const c = b.change;
+    if (c && c.count >= settings.minCount && Number.isFinite(c.std)) {
+      const scale = flooredScale(c.std, 0, resolution, model.zScale);
+      model.change = standardiser(c.mean, scale, c.tails, c.discrete);
+      const learned = weight(c.tails) >= MIN_TAIL_WEIGHT && weight(b.tails) >= MIN_TAIL_WEIGHT;
+      if (learned && c.std < SMOOTH_RATIO * b.std) {
+        model.test = 'change';
+        model.tested = model.change;
+      }
+    }
+    if (model.test === 'none') {
+      model.test = 'level';
+      model.tested = model.level;
+    }
+  } else if (sample && sample.length >= COLD_START_MIN_VALUES) {
+    const { median, scale } = robustCenterScale(sample);
+    model.test = 'cold';
+    model.tested = gaussian(median, flooredScale(scale, median, resolution), coldInflation(sample.length));
+    model.level = model.tested;
+  }
+  // Changes are learned from the first batch on, against the batch's own spread of changes until
+  // the baseline has statistics of its own for them.
+  if (!model.change && model.level && sampleChanges && sampleChanges.length >= COLD_START_MIN_VALUES) {
+    const c = robustCenterScale(sampleChanges);
+    model.change = gaussian(c.median, flooredScale(c.scale, 0, resolution, model.level.scale), coldInflation(sampleChanges.length));
+  }
+  const t = model.tested;
+  if (t) {
+    for (let k = 1; k <= n; k++) {
+      const share = flagShare(k, settings.alpha, settings.zThreshold);
+      model.upper[k] = Math.max(settings.zThreshold, t.upper.limit(share));
+      model.lower[k] = Math.max(settings.zThreshold, t.lower.limit(share));
+      model.logLimit[k] = Math.log(share);
+    }
+    if (model.test !== 'cold') {
+      const single = normalTail(settings.zThreshold);
+      model.corroborateUpper = Math.max(settings.zThreshold, t.upper.limit(single));
+      model.corroborateLower = Math.max(settings.zThreshold, t.lower.limit(single));
+    }
+  }
+  return model;
+}
+
+/** P(S >= s) on the side of `signed` for the tested standardiser. */
+export function tailShare(t: Standardiser, signed: number): number {
+  return signed >= 0 ? t.upper.p(signed) : t.lower.p(-signed);
+}
+
+
+
+/** Two standard errors of a MAD scale estimated from n values. */
+function coldInflation(n: number): number {
+  return 1 + (2 * MAD_SE) / Math.sqrt(n);
+}
+
+function standardiser(center: number, scale: number, tails: { upper: SketchData; lower: SketchData } | undefined, discrete: DiscreteData | undefined): Standardiser {
+  const ordinary = ordinaryValues(discrete);
+  if (!tails || weight(tails) < MIN_TAIL_WEIGHT) return { ...gaussian(center, scale, 1), ...(ordinary ? { ordinary } : {}) };
+  const total = weight(tails);
+  const upper = new TailModel(tails.upper, total);
+  const lower = new TailModel(tails.lower, total);
+  return { center, scale, upper, lower, learnUpper: upper.limit(LEARN_P), learnLower: lower.limit(LEARN_P), ...(ordinary ? { ordinary } : {}) };
+}
+
+function gaussian(center: number, scale: number, inflation: number): Standardiser {
+  const side = new GaussianSide(inflation);
+  const learn = side.limit(LEARN_P);
+  return { center, scale, upper: side, lower: side, learnUpper: learn, learnLower: learn };
+}
+
+function weight(t: { upper: SketchData; lower: SketchData } | undefined): number {
+  if (!t) return 0;
+  let w = 0;
+  for (const side of [t.upper, t.lower]) for (let b = 0; b < side.weight.length; b++) w += side.weight[b];
+  return w;
+}
+
+/** The scale a standardisation divides by: never below the resolution, the relative floor, or `atLeast`'s thousandth. */
+export function flooredScale(std: number, mean: number, resolution: number, atLeast = 0): number {
+  const step = Number.isFinite(resolution) ? resolution : 0;
+  return Math.max(Number.isFinite(std) ? std : 0, step, stdFloor(mean), atLeast * 1e-3);
+}
+
+function usable(b: ChannelBaseline | undefined): b is ChannelBaseline {
+  return b !== undefined && b.count >= 2 && Number.isFinite(b.mean) && Number.isFinite(b.std) && b.std >= 0;
+}
+
+/**
+ * Median, and a scale that a few anomalies cannot move and a quantised channel cannot collapse:
+ * the larger of 1.4826 MAD and the std of the values between the 2.5 % and 97.5 % quantiles.
+ */
+export function robustCenterScale(values: ArrayLike<number>): { median: number; scale: number } {
+  const sorted = Float64Array.from(values).sort();
+  const median = medianSorted(sorted);
+  const dev = sorted.map((v) => Math.abs(v - median)).sort();
+  const cut = Math.floor(sorted.length * 0.025);
+  let sum = 0;
+  let sq = 0;
+  const m = sorted.length - 2 * cut;
+  for (let i = cut; i < sorted.length - cut; i++) sum += sorted[i];
+  const mean = sum / m;
+  for (let i = cut; i < sorted.length - cut; i++) sq += (sorted[i] - mean) ** 2;
+  return { median, scale: Math.max(1.4826 * medianSorted(dev), Math.sqrt(sq / m)) };
+}
+
+function medianSorted(a: Float64Array): number {
+  const n = a.length;
+  if (n === 0) return NaN;
+  return n % 2 ? a[(n - 1) >> 1] : (a[n / 2 - 1] + a[n / 2]) / 2;
+}
