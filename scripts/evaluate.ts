@@ -6,9 +6,16 @@
  *
  *   npm run evaluate -- [--seed 1] [--batches 200] [--rows 100] [--stream name,...] [--ablation]
  *                       [--half-life N] [--drift-half-life N] [--isolation-quantile Q] [--out file]
+ *                       [--real DIR [--real-only] [--real-ablation]]
  *
- * The drift stream is also run with BASELINE_HALF_LIFE = `--drift-half-life` (default 2000
- * observations; 0: not), to show what forgetting changes on a drifting source.
+ * `--real DIR` also replays the real labelled development sets found in DIR (`nab-dev/`,
+ * `skab-dev/`: see scripts/evaluation/real-evaluation.ts) and writes bench/out/evaluate-real.json;
+ * `--real-only` skips the synthetic streams; `--real-ablation` adds the sensor set with the joint
+ * test and the forest switched off, and with the joint test from 256 window rows on.
+ *
+ * Each stream runs with the service's BASELINE_HALF_LIFE (2,000 observations) unless `--half-life N`
+ * (0: cumulative statistics) says otherwise; the drift stream is also run with `--drift-half-life`
+ * (default 0: cumulative), to show what forgetting changes on a drifting source.
  *
  * `--ablation` also runs each stream on the detector directly (scripts/evaluation/detector-stream.ts)
  * with the isolation forest's flag corroborated (the default rule), off, and counted alone, which is
@@ -26,6 +33,8 @@ import { pipelineSettings } from '../src/processing/pipeline-settings';
 import { runStreamOnDetector } from './evaluation/detector-stream';
 import { runStreamThroughPipeline } from './evaluation/pipeline-stream';
 import { StreamResult } from './evaluation/stream-counter';
+import { BaselineState } from '../src/baseline/baseline-state';
+import { evaluateNab, evaluateSkab, NabResult, RealRun, SkabResult } from './evaluation/real-evaluation';
 import { DRIFT_STREAM, STREAMS } from './evaluation/streams';
 
 interface Args {
@@ -38,13 +47,17 @@ interface Args {
   driftHalfLife: number;
   isolationQuantile?: number;
   out: string;
+  real?: string;
+  realOnly: boolean;
+  realAblation: boolean;
 }
 
-const DEFAULT_DRIFT_HALF_LIFE = 2000;
+const DEFAULT_DRIFT_HALF_LIFE = 0;
 
 const USAGE =
   'usage: npm run evaluate -- [--seed 1] [--batches 200] [--rows 100] [--stream reference,drift,...] [--ablation] ' +
-  `[--half-life N] [--drift-half-life N (default ${DEFAULT_DRIFT_HALF_LIFE}, 0: none)] [--isolation-quantile Q] [--out bench/out/evaluate.json]`;
+  `[--half-life N (default: the service's, 0: cumulative)] [--drift-half-life N (default ${DEFAULT_DRIFT_HALF_LIFE}: cumulative)] [--isolation-quantile Q] [--out bench/out/evaluate.json] ` +
+  '[--real DIR (with nab-dev/ and/or skab-dev/, e.g. ../shared/data) [--real-only] [--real-ablation]]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -55,6 +68,8 @@ function parseArgs(argv: string[]): Args {
     ablation: false,
     driftHalfLife: DEFAULT_DRIFT_HALF_LIFE,
     out: 'bench/out/evaluate.json',
+    realOnly: false,
+    realAblation: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -74,7 +89,7 @@ function parseArgs(argv: string[]): Args {
     } else if (a === '--seed') args.seed = int(next(), 0);
     else if (a === '--batches') args.batches = int(next(), 1);
     else if (a === '--rows') args.rows = int(next(), 1);
-    else if (a === '--half-life') args.halfLife = int(next(), 1);
+    else if (a === '--half-life') args.halfLife = int(next(), 0);
     else if (a === '--drift-half-life') args.driftHalfLife = int(next(), 0);
     else if (a === '--out') args.out = next();
     else if (a === '--isolation-quantile') {
@@ -82,12 +97,16 @@ function parseArgs(argv: string[]): Args {
       if (!(q > 0 && q < 1)) throw new Error(`--isolation-quantile must be in (0, 1)`);
       args.isolationQuantile = q;
     } else if (a === '--ablation') args.ablation = true;
+    else if (a === '--real') args.real = next();
+    else if (a === '--real-only') args.realOnly = true;
+    else if (a === '--real-ablation') args.realAblation = true;
     else if (a === '--stream') {
       args.streams = next().split(',').map((s) => s.trim()).filter(Boolean);
       const unknown = args.streams.filter((s) => !STREAMS.some((x) => x.name === s));
       if (unknown.length) throw new Error(`unknown stream(s) ${unknown.join(', ')}; known: ${STREAMS.map((s) => s.name).join(', ')}`);
     } else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
+  if ((args.realOnly || args.realAblation) && !args.real) throw new Error(`--real-only and --real-ablation need --real DIR\n${USAGE}`);
   return args;
 }
 
@@ -137,11 +156,18 @@ function table(results: StreamResult[]): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   // Exactly what the service runs with by default (no environment read: reproducible anywhere).
-  const base = pipelineSettings(AppConfig.forTest({}));
+  const config = AppConfig.forTest({});
+  const base = pipelineSettings(config);
+  // The service's half-life unless told otherwise; 0 is cumulative statistics (undefined).
+  const serviceHalfLife = BaselineState.optionsFrom(config.baseline).halfLife;
+  if (args.halfLife === undefined) args.halfLife = serviceHalfLife;
+  else if (args.halfLife === 0) args.halfLife = undefined;
   const settings: PipelineSettings = {
     ...base,
     detection: { ...base.detection, ...(args.isolationQuantile !== undefined ? { isolationQuantile: args.isolationQuantile } : {}) },
   };
+  if (args.real) await evaluateReal(args.real, { settings, baseline: { halfLife: args.halfLife }, rows: args.rows, progress: (line) => console.error(line) }, args);
+  if (args.realOnly) return;
   const rules: IsolationRule[] = args.ablation ? ['corroborated', 'off', 'alone'] : [];
   const results: StreamResult[] = [];
   const report = (r: StreamResult, started: number) => {
@@ -153,7 +179,8 @@ async function main(): Promise<void> {
     if (!args.streams.includes(spec.name)) continue;
     const common = { batches: args.batches, rows: args.rows, seed: deriveSeed(args.seed, index) };
     const halfLives: (number | undefined)[] = [args.halfLife];
-    if (spec.name === DRIFT_STREAM && args.driftHalfLife > 0 && args.driftHalfLife !== args.halfLife) halfLives.push(args.driftHalfLife);
+    const comparison = args.driftHalfLife > 0 ? args.driftHalfLife : undefined;
+    if (spec.name === DRIFT_STREAM && comparison !== args.halfLife) halfLives.push(comparison);
     for (const halfLife of halfLives) {
       const started = performance.now();
       report(await runStreamThroughPipeline(spec, { ...common, halfLife, settings }), started);
@@ -179,6 +206,53 @@ async function main(): Promise<void> {
     ) + '\n',
   );
   console.log(`Figures written to ${args.out}`);
+}
+
+async function evaluateReal(dir: string, run: RealRun, args: Args): Promise<void> {
+  const nabDir = path.join(dir, 'nab-dev');
+  const skabDir = path.join(dir, 'skab-dev');
+  if (!fs.existsSync(nabDir) && !fs.existsSync(skabDir)) throw new Error(`--real ${dir}: neither nab-dev/ nor skab-dev/ is there`);
+  const out: { nab?: NabResult; skab?: SkabResult; skabAblation?: Record<string, SkabResult> } = {};
+  if (fs.existsSync(skabDir)) {
+    out.skab = await evaluateSkab(skabDir, run);
+    if (args.realAblation) {
+      const variants: Record<string, Partial<RealRun['settings']['detection']>> = {
+        'joint off': { joint: false },
+        'isolation off': { isolation: 'off' },
+        'both off (per-channel tests only)': { joint: false, isolation: 'off' },
+        'joint from 256 window rows': { jointMinRows: 256 },
+      };
+      out.skabAblation = {};
+      for (const [name, v] of Object.entries(variants)) {
+        out.skabAblation[name] = await evaluateSkab(skabDir, { ...run, progress: undefined, settings: { ...run.settings, detection: { ...run.settings.detection, ...v } } });
+      }
+    }
+  }
+  if (fs.existsSync(nabDir)) out.nab = await evaluateNab(nabDir, run);
+  console.log(`\nReal development sets (${dir}), ${args.rows}-row batches, a fresh service per series:`);
+  if (out.nab) {
+    const n = out.nab;
+    const p = (x: { normalized: number }) => x.normalized.toFixed(1);
+    console.log(
+      `NAB (${n.files} series, ${n.windows} windows): score standard ${p(n.profiles.standard)}, reward_low_FP_rate ${p(n.profiles.reward_low_FP_rate)}, ` +
+        `reward_low_FN_rate ${p(n.profiles.reward_low_FN_rate)} (threshold ${n.profiles.standard.threshold.toFixed(4)})`,
+    );
+    console.log(
+      `  rows: precision ${f3(n.rows.precision)}, recall ${f3(n.rows.recall)}, false positives ${n.rows.fpPer1000.toFixed(1)} per 1,000 normal rows; ` +
+        `all-normal series ${pct(n.allNormal.share)} flagged (${n.allNormal.flagged}/${n.allNormal.rows})`,
+    );
+    for (const [detector, scores] of Object.entries(n.published)) {
+      console.log(`  published ${detector} on these files: ${Object.entries(scores).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+    }
+  }
+  const skabLine = (name: string, r: SkabResult) =>
+    `${name}: F1 ${f3(r.f1)}, FAR ${pct(r.far)}, MAR ${pct(r.mar)}; normal rows flagged before the anomaly ${pct(r.normalBefore.share)}, after it ${pct(r.normalAfter.share)}`;
+  if (out.skab) console.log(skabLine(`SKAB (${out.skab.experiments} experiments)`, out.skab));
+  for (const [name, r] of Object.entries(out.skabAblation ?? {})) console.log(`  ${skabLine(name, r)}`);
+  const file = path.join(path.dirname(args.out), 'evaluate-real.json');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({ generatedAt: new Date().toISOString(), dir, rows: args.rows, settings: run.settings, baseline: run.baseline, ...out }, null, 2) + '\n');
+  console.log(`Figures written to ${file}`);
 }
 
 main()

@@ -3,6 +3,7 @@
  * rows cut into batches of `rows`, each dropped as `raw/<series>_<b>.csv`, and the verdict columns
  * read back and concatenated in row order.
  */
+import { BaselineStateOptions } from '../../src/baseline/baseline-state';
 import { PipelineSettings } from '../../src/processing/batch-pipeline';
 import { PipelineReplayer, readScoredColumns } from './pipeline-replayer';
 import { csvOf, LabelledSeries } from './real-data';
@@ -16,8 +17,14 @@ export interface SeriesVerdicts {
   totalMs: number;
 }
 
-export async function replaySeries(series: LabelledSeries, settings: PipelineSettings, rows: number, tmpRoot?: string): Promise<SeriesVerdicts> {
-  const replayer = await PipelineReplayer.create(series.name, settings, {}, tmpRoot);
+export async function replaySeries(
+  series: LabelledSeries,
+  settings: PipelineSettings,
+  rows: number,
+  baseline: Partial<BaselineStateOptions> = {},
+  tmpRoot?: string,
+): Promise<SeriesVerdicts> {
+  const replayer = await PipelineReplayer.create(series.name, settings, baseline, tmpRoot);
   const n = series.rows.length;
   const out: SeriesVerdicts = { anomaly: new Uint8Array(n), anomalyScore: new Float64Array(n), reasons: new Array<string>(n), batches: 0, totalMs: 0 };
   const stem = series.name.replace(/\.csv$/, '').replace(/[^\w.-]+/g, '_');

@@ -14,6 +14,7 @@ export interface StreamSpec {
 export const STREAMS: readonly StreamSpec[] = [
   { name: 'reference', profile: 'reference', description: "the reference producer's distribution" },
   { name: 'drift', profile: 'drift', description: 'channel means drift 0.01 std per batch (2 std over the stream)' },
+  { name: 'fast-drift', profile: 'fast-drift', description: 'channel means drift 0.02 std per batch (4 std over the stream)' },
   { name: 'quiet-fifth', profile: 'quiet-fifth', description: 'every fifth batch has no anomaly' },
   { name: 'level-shift', profile: 'level-shift', description: `pressure mean +6 std from batch ${LEVEL_SHIFT_AT} on` },
   { name: 'server', profile: 'server', description: 'skewed, bounded, discrete, near-constant server metrics with bursts' },

@@ -44,11 +44,11 @@ interface Summary {
  * stopped for `outageMs` and started again on the same data and port; then, once the service is
  * idle, the checks: outputs, baseline against a sequential computation, reporting totals, logs.
  *
- * The service runs with BASELINE_INCLUDE_ANOMALIES=true: with the default, which values a batch
- * contributes depends on the baseline it was scored against, i.e. on the order batches were
- * processed, and an out-of-order run cannot match a sequential one value for value. Folding every
- * value makes the final baseline order-independent (up to float rounding), so it must equal the
- * statistics of all values of all files.
+ * The service runs with BASELINE_INCLUDE_ANOMALIES=true and BASELINE_HALF_LIFE=0: with the
+ * defaults, which values a batch contributes, and how much the older ones still weigh, depend on
+ * the order batches were processed, and an out-of-order run cannot match a sequential one value
+ * for value. Folding every value, cumulatively, makes the final baseline order-independent (up to
+ * float rounding), so it must equal the statistics of all values of all files.
  */
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log;
@@ -80,6 +80,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         DATA_DIR: path.join(workDir, 'data'),
         BASELINE_LOCAL_PATH: path.join(workDir, 'baseline.json'),
         BASELINE_INCLUDE_ANOMALIES: 'true',
+        BASELINE_HALF_LIFE: '0',
         // Short, so that flushes happen during the outage and after the restart.
         BASELINE_FLUSH_INTERVAL: '2',
         PROCESS_CONCURRENCY: String(options.concurrency),

@@ -4,7 +4,8 @@ import { ReferenceWindow } from '../detection/reference-window';
 import { AbsorbedLedger, DEFAULT_LEDGER_CAPACITY, LedgerJson } from './absorbed-ledger';
 import { BaselineFormatError, InvalidContributionError } from './baseline.errors';
 import { BatchContribution, BatchSource, LearningDelta } from './batch-contribution';
-import { ChannelLearning, ChannelLearningJson, DEFAULT_RELEARN_AFTER, Episode, RelearnAfter } from './channel-learning';
+import type { BaselineConfig } from '../config/app-config';
+import { ChannelLearning, ChannelLearningJson, DEFAULT_RELEARN_AFTER, Episode, RelearnAfter, relearnAfterOf } from './channel-learning';
 import { ChannelMap, jsonRecord, setOwn } from './channel-map';
 import { RunningStats, RunningStatsJson } from './running-stats';
 
@@ -138,6 +139,12 @@ export class BaselineState {
     this.relearnAfter = options.relearnAfter ?? DEFAULT_RELEARN_AFTER;
     this.ledger = new AbsorbedLedger(options.ledgerCapacity ?? DEFAULT_LEDGER_CAPACITY);
     this.lineageId = randomUUID();
+  }
+
+  /** The options the service's configuration gives (BASELINE_MIN_COUNT, _INCLUDE_ANOMALIES, _HALF_LIFE, _RELEARN_AFTER, _RELEARN_ROWS). */
+  static optionsFrom(config: BaselineConfig): BaselineStateOptions {
+    const { minCount, includeAnomalies, halfLife } = config;
+    return { minCount, includeAnomalies, halfLife, relearnAfter: relearnAfterOf(config) };
   }
 
   static empty(options: BaselineStateOptions): BaselineState {

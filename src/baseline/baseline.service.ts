@@ -1,6 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { relearnAfterOf } from './channel-learning';
 import { BaselineSnapshot } from '../detection/detection.types';
 import { MetricsService } from '../metrics/metrics.service';
 import { ObjectStore } from '../storage/object-store';
@@ -179,8 +178,7 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private stateOptions(): BaselineStateOptions {
-    const { minCount, includeAnomalies, halfLife } = this.config.baseline;
-    return { minCount, includeAnomalies, halfLife, relearnAfter: relearnAfterOf(this.config.baseline) };
+    return BaselineState.optionsFrom(this.config.baseline);
   }
 
   private async doFlush(): Promise<boolean> {

@@ -10,7 +10,8 @@ describe('AppConfig', () => {
     expect(c.port).toBe(8000);
     expect(c.host).toBe('0.0.0.0');
     expect(c.detection.zThreshold).toBe(3);
-    expect(c.baseline).toMatchObject({ minCount: 30, includeAnomalies: false, flushIntervalMs: 30000 });
+    expect(c.baseline).toMatchObject({ minCount: 30, includeAnomalies: false, halfLife: 2000, relearnAfterMs: 7_200_000, relearnAfterRows: 1000, flushIntervalMs: 30000 });
+    expect(AppConfig.forTest({ BASELINE_HALF_LIFE: '0' }).baseline.halfLife).toBeUndefined();
     expect(c.ingestion).toMatchObject({ rawPrefix: 'raw/', rawSuffix: '.csv', verifySignatures: true, localWatch: true });
   });
 

@@ -25,7 +25,7 @@ export interface DetectionConfig {
 export interface BaselineConfig {
   minCount: number;
   includeAnomalies: boolean;
-  /** In observations; undefined means cumulative statistics. */
+  /** In observations (default 2,000); undefined (BASELINE_HALF_LIFE=0) means cumulative statistics. */
   halfLife?: number;
   /** A sustained episode becomes the new normal after this long (rows carrying timestamps)... */
   relearnAfterMs: number;
@@ -96,7 +96,8 @@ export class AppConfig {
     this.baseline = {
       minCount: env.BASELINE_MIN_COUNT ?? 30,
       includeAnomalies: env.BASELINE_INCLUDE_ANOMALIES ?? false,
-      halfLife: env.BASELINE_HALF_LIFE,
+      // Forgetting by default: real sources drift, and a cumulative baseline lags them ever more.
+      halfLife: env.BASELINE_HALF_LIFE === 0 ? undefined : (env.BASELINE_HALF_LIFE ?? 2000),
       relearnAfterMs: durationMs(env.BASELINE_RELEARN_AFTER ?? '2h'),
       relearnAfterRows: env.BASELINE_RELEARN_ROWS ?? 1000,
       flushIntervalMs: (env.BASELINE_FLUSH_INTERVAL ?? 30) * 1000,

@@ -129,7 +129,7 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'BASELINE_INCLUDE_ANOMALIES must be true or false' })
   BASELINE_INCLUDE_ANOMALIES?: boolean;
 
-  @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'BASELINE_HALF_LIFE must be a number of observations > 0' }) @IsPositive({ message: 'BASELINE_HALF_LIFE must be a number of observations > 0' })
+  @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'BASELINE_HALF_LIFE must be a number of observations >= 0 (0: cumulative statistics)' }) @Min(0, { message: 'BASELINE_HALF_LIFE must be a number of observations >= 0 (0: cumulative statistics)' })
   BASELINE_HALF_LIFE?: number;
 
   @IsOptional() @Transform(toStr) @Matches(DURATION, { message: 'BASELINE_RELEARN_AFTER must be a duration such as 90m, 2h or 3600s' })

@@ -73,6 +73,12 @@ export interface DetectionSettings {
   alpha?: number;
   /** Quantile of the reference window's out-of-bag isolation scores used as the isolation threshold (default 0.999). */
   isolationQuantile?: number;
+  /** How the isolation flag enters `anomaly` (default 'corroborated'; DetectorOptions.isolation wins). */
+  isolation?: 'corroborated' | 'alone' | 'off';
+  /** The joint test (default on; DetectorOptions.joint wins). */
+  joint?: boolean;
+  /** Complete reference-window rows before the joint test has a model (default 1,000). */
+  jointMinRows?: number;
 }
 
 /** Per-row result, written as the scored CSV's extra columns. */

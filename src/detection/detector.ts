@@ -36,7 +36,7 @@ const MIN_SHARE = 1e-300;
 /** The evidence of a value inside its limits stays below 1, however the tails are shaped there. */
 const BELOW_LIMIT = 0.999;
 
-export type IsolationRule = 'corroborated' | 'alone' | 'off';
+export type IsolationRule = NonNullable<DetectionSettings['isolation']>;
 
 export interface SampleRow {
   values: ArrayLike<number>;
@@ -142,7 +142,7 @@ class RowDetector implements Detector {
     this.alpha = settings.alpha ?? DEFAULT_ALPHA;
     if (!(this.alpha > 0 && this.alpha < 1)) throw new Error(`alpha must be in (0, 1), got ${this.alpha}`);
     if (!(settings.zThreshold > 0)) throw new Error(`zThreshold must be > 0, got ${settings.zThreshold}`);
-    this.isolation = options.isolation ?? 'corroborated';
+    this.isolation = options.isolation ?? settings.isolation ?? 'corroborated';
     this.coldSample = groupSample(options.coldStartSample ?? [], channels.length);
     this.noEntity = this.buildState(undefined);
     this.tested = new Float64Array(channels.length);
@@ -160,8 +160,9 @@ class RowDetector implements Detector {
     this.features = new Float64Array(window.columns.length);
     this.forestScratch = this.model?.forest.newScratch();
 
-    const jointUsable = (options.joint ?? true) && window.columns.length > 1 && source.every((i) => i >= 0);
-    this.jointModel = jointUsable ? (options.jointCache ?? sharedJointCache).get(window, { alpha: this.alpha, zThreshold: settings.zThreshold }) : undefined;
+    const jointUsable = (options.joint ?? settings.joint ?? true) && window.columns.length > 1 && source.every((i) => i >= 0);
+    const jointOptions = { alpha: this.alpha, zThreshold: settings.zThreshold, ...(settings.jointMinRows !== undefined ? { minRows: settings.jointMinRows } : {}) };
+    this.jointModel = jointUsable ? (options.jointCache ?? sharedJointCache).get(window, jointOptions) : undefined;
     this.jointValues = new Float64Array(window.columns.length);
     this.jointE = new Float64Array(this.jointModel?.tested.length ?? 0);
     this.jointFlag = new Int8Array(channels.length);

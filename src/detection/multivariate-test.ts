@@ -62,6 +62,8 @@ export interface JointModel {
 export interface JointModelOptions {
   alpha: number;
   zThreshold: number;
+  /** Complete window rows before there is a model (default MIN_JOINT_ROWS). */
+  minRows?: number;
 }
 
 /** Rounds of refitting on the rows the previous fit does not find unusual (see fitJointModel). */
@@ -80,7 +82,8 @@ export const JOINT_REFITS = 4;
  */
 export function fitJointModel(window: ReferenceWindowView, options: JointModelOptions): JointModel | undefined {
   const k = window.columns.length;
-  if (k < 2 || k > MAX_JOINT_COLUMNS || window.size < MIN_JOINT_ROWS) return undefined;
+  const minRows = options.minRows ?? MIN_JOINT_ROWS;
+  if (k < 2 || k > MAX_JOINT_COLUMNS || window.size < minRows) return undefined;
   const complete: ArrayLike<number>[] = [];
   for (let i = 0; i < window.size; i++) {
     const v = window.row(i).values;
@@ -88,7 +91,7 @@ export function fitJointModel(window: ReferenceWindowView, options: JointModelOp
     for (let c = 0; c < k; c++) if (!Number.isFinite(v[c])) ok = false;
     if (ok) complete.push(v);
   }
-  if (complete.length < MIN_JOINT_ROWS) return undefined;
+  if (complete.length < minRows) return undefined;
 
   let rows = complete;
   let fit = fitLinear(rows, k);
@@ -97,7 +100,7 @@ export function fitJointModel(window: ReferenceWindowView, options: JointModelOp
   for (let round = 0; round < JOINT_REFITS; round++) {
     const e = fit.tested.map((_, t) => residualsOf(fit!, t, complete));
     const kept = complete.filter((_, r) => e.every((x, t) => x[r] <= bounds.upper[t] && x[r] >= bounds.lower[t]));
-    if (kept.length < MIN_JOINT_ROWS || kept.length === rows.length) break;
+    if (kept.length < minRows || kept.length === rows.length) break;
     const next = fitLinear(kept, k);
     if (!next) break;
     rows = kept;
@@ -318,7 +321,7 @@ export function invertSpd(A: Float64Array, u: number): Float64Array | undefined 
 
 /** The window's identity (generation + content fingerprint + columns, as for the forest) and the test's options. */
 export function jointModelKey(window: ReferenceWindowView, options: JointModelOptions): string {
-  return `joint|${modelKey(window, { trees: 0, seed: 0 })}|${options.alpha}|${options.zThreshold}`;
+  return `joint|${modelKey(window, { trees: 0, seed: 0 })}|${options.alpha}|${options.zThreshold}|${options.minRows ?? MIN_JOINT_ROWS}`;
 }
 
 /** Fitted joint models by window, most recent first (a fit reads the whole window: ~1 ms for 2,048 x 4). */

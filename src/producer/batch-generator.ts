@@ -7,6 +7,7 @@
  *   pressure ~ N(1013, 3), wind_speed = |N(10, 2.5)|.
  * - `drift`: as reference, but every channel mean drifts linearly by 0.01 std per batch
  *   (2 std over 200 batches; temperature and pressure up, humidity and wind down).
+ * - `fast-drift`: the same at 0.02 std per batch (4 std over 200 batches).
  * - `quiet-fifth`: as reference, but every fifth batch (batchIndex % 5 === 4) has no anomaly.
  * - `level-shift`: as reference, but from batch `LEVEL_SHIFT_AT` on, the pressure mean is
  *   `LEVEL_SHIFT_STD` std higher, for good.
@@ -42,9 +43,9 @@ import {
   uniform,
 } from '../detection/seeded-random';
 
-export type BatchProfile = 'reference' | 'drift' | 'quiet-fifth' | 'level-shift' | 'server' | 'correlated';
+export type BatchProfile = 'reference' | 'drift' | 'fast-drift' | 'quiet-fifth' | 'level-shift' | 'server' | 'correlated';
 
-export const BATCH_PROFILES: readonly BatchProfile[] = ['reference', 'drift', 'quiet-fifth', 'level-shift', 'server', 'correlated'];
+export const BATCH_PROFILES: readonly BatchProfile[] = ['reference', 'drift', 'fast-drift', 'quiet-fifth', 'level-shift', 'server', 'correlated'];
 
 export const LEVEL_SHIFT_AT = 100;
 export const LEVEL_SHIFT_STD = 6;
@@ -147,7 +148,10 @@ function sensorBatch(
     for (let c = 0; c < SENSOR_CHANNELS.length; c++) {
       const ch = SENSOR_CHANNELS[c];
       let mean = ch.mean;
-      if (profile === 'drift') mean += ch.drift * DRIFT_STD_PER_BATCH * ch.std * (batchIndex + r / Math.max(rows, 1));
+      if (profile === 'drift' || profile === 'fast-drift') {
+        const rate = profile === 'drift' ? DRIFT_STD_PER_BATCH : 2 * DRIFT_STD_PER_BATCH;
+        mean += ch.drift * rate * ch.std * (batchIndex + r / Math.max(rows, 1));
+      }
       if (profile === 'level-shift' && ch.name === 'pressure' && batchIndex >= LEVEL_SHIFT_AT) {
         mean += LEVEL_SHIFT_STD * ch.std;
       }

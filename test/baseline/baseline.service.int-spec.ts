@@ -53,9 +53,13 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Boots BaselineModule the way the app does (config, schedule, a store), with lifecycle hooks. */
+/**
+ * Boots BaselineModule the way the app does (config, schedule, a store), with lifecycle hooks.
+ * Cumulative statistics (BASELINE_HALF_LIFE=0): counts then add up exactly, so a batch folded twice
+ * or lost shows in them, whatever the order the folds came in.
+ */
 async function boot(env: Record<string, string> = {}): Promise<{ module: TestingModule; baseline: BaselineService }> {
-  const config = AppConfig.forTest({ BASELINE_LOCAL_PATH: localPath, DATA_DIR: path.join(dir, 'bucket'), ...env });
+  const config = AppConfig.forTest({ BASELINE_LOCAL_PATH: localPath, DATA_DIR: path.join(dir, 'bucket'), BASELINE_HALF_LIFE: '0', ...env });
   @Global()
   @Module({ providers: [{ provide: ObjectStore, useValue: store }], exports: [ObjectStore] })
   class TestStoreModule {}

@@ -144,8 +144,9 @@ describe('batch worker threads', () => {
       BASELINE_LOCAL_PATH: path.join(dir, 'baseline.json'),
       PROCESS_WORKERS: workers,
       PROCESS_CONCURRENCY: '4',
-      // Every value folds in, so the counts are exactly the rows.
+      // Every value folds in, cumulatively, so the counts are exactly the rows.
       BASELINE_INCLUDE_ANOMALIES: 'true',
+      BASELINE_HALF_LIFE: '0',
     });
 
     it('scores many batches on two threads, records bad input, and skips a missing object', async () => {

@@ -46,6 +46,8 @@ async function boot(env: Record<string, string> = {}, tuningOverrides: Partial<P
   const config = AppConfig.forTest({
     DATA_DIR: dir,
     BASELINE_LOCAL_PATH: path.join(dir, 'local-baseline.json'),
+    // Cumulative statistics: the counts add up to what the summaries say was folded.
+    BASELINE_HALF_LIFE: '0',
     LOCAL_WATCH: 'false',
     PROCESS_MAX_ATTEMPTS: '3',
     PROCESS_CONCURRENCY: '2',
