@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeWithData, devDataDir } from './dev-data';
 import {
   CostMatrix,
   NabFile,
@@ -20,7 +20,7 @@ import {
   scoresByThreshold,
 } from './nab-scorer';
 
-const DATA_DIR = process.env.NAB_DEV_DIR ?? '/work/shared/data/nab-dev';
+const DATA_DIR = join(devDataDir(), 'nab-dev');
 const STANDARD: CostMatrix = { tpWeight: 1, fpWeight: 0.11, fnWeight: 1, tnWeight: 1 };
 const MAX_TP = scaledSigmoid(-1);
 
@@ -39,124 +39,6 @@ function synthetic(rows: number, windowRows: Array<[number, number]>) {
 }
 
 function defineTests(data: () => Corpus) {
-  describe('synthetic cases', () => {
-    // 1000 rows: probation is rows 0..149; one window of 10 rows at 500..509.
-    const f = synthetic(1000, [[500, 509]]);
-    const score = (...detections: number[]) => scoreFile(f.timestamps, f.scores(...detections), f.windows, 0.5, STANDARD);
-
-    it('scaled sigmoid and probationary length follow NAB', () => {
-      expect(scaledSigmoid(-1)).toBeCloseTo(0.98661, 5);
-      expect(scaledSigmoid(-0.5)).toBeCloseTo(0.84828, 5);
-      expect(scaledSigmoid(0)).toBe(0);
-      expect(scaledSigmoid(1)).toBeCloseTo(-0.98661, 5);
-      expect(scaledSigmoid(3.01)).toBe(-1);
-      expect(probationaryLength(1000)).toBe(150);
-      expect(probationaryLength(2495)).toBe(374);
-      expect(probationaryLength(16000)).toBe(750);
-    });
-
-    it('a detection at the window start earns the full tpWeight (0.98661 unweighted, divided by maxTP)', () => {
-      expect(score(500)).toEqual({ threshold: 0.5, score: 1, tp: 1, tn: 840, fp: 0, fn: 9, total: 850 });
-      const double = { tpWeight: 2, fpWeight: 0.11, fnWeight: 1 };
-      expect(scoreFile(f.timestamps, f.scores(500), f.windows, 0.5, double).score).toBeCloseTo(2, 12);
-    });
-
-    it('a later detection earns less; only the earliest detection in a window counts', () => {
-      expect(score(505).score).toBeCloseTo(scaledSigmoid(-5 / 10) / MAX_TP, 12);
-      expect(score(509).score).toBeCloseTo(scaledSigmoid(-1 / 10) / MAX_TP, 12);
-      const both = score(502, 507);
-      expect(both.score).toBeCloseTo(scaledSigmoid(-8 / 10) / MAX_TP, 12);
-      expect(both).toMatchObject({ tp: 2, fn: 8, fp: 0 });
-    });
-
-    it('a missed window costs -fnWeight', () => {
-      expect(score()).toEqual({ threshold: 0.5, score: -1, tp: 0, tn: 840, fp: 0, fn: 10, total: 850 });
-      expect(scoreFile(f.timestamps, f.scores(), f.windows, 0.5, { ...STANDARD, fnWeight: 2 }).score).toBe(-2);
-    });
-
-    it('a false positive costs more the further past the window, up to -fpWeight', () => {
-      const justAfter = score(510).score + 1;
-      const later = score(530).score + 1;
-      const far = score(900).score + 1;
-      expect(justAfter).toBeCloseTo(scaledSigmoid(1 / 9) * 0.11, 12);
-      expect(justAfter).toBeLessThan(0);
-      expect(later).toBeLessThan(justAfter);
-      expect(far).toBeCloseTo(-0.11, 12);
-      // Before any window a false positive is always -fpWeight.
-      expect(score(300).score + 1).toBeCloseTo(-0.11, 12);
-      expect(score(300)).toMatchObject({ fp: 1, tn: 839 });
-    });
-
-    it('ignores the probationary period, including windows entirely inside it', () => {
-      expect(score(10, 149)).toEqual(score());
-      const early = synthetic(1000, [[20, 30], [500, 509]]);
-      const r = scoreFile(early.timestamps, early.scores(20), early.windows, 0.5, STANDARD);
-      expect(r).toEqual({ threshold: 0.5, score: -1, tp: 0, tn: 840, fp: 0, fn: 10, total: 850 });
-    });
-
-    it('detects at score >= threshold, like NAB picking its sweep row', () => {
-      const s = f.scores();
-      s[500] = 0.7;
-      expect(scoreFile(f.timestamps, s, f.windows, 0.7, STANDARD).tp).toBe(1);
-      expect(scoreFile(f.timestamps, s, f.windows, 0.6999, STANDARD).tp).toBe(1);
-      expect(scoreFile(f.timestamps, s, f.windows, 0.7001, STANDARD).tp).toBe(0);
-    });
-
-    it('parses NAB, labelled and ISO timestamps as UTC, and rejects window bounds not in the file', () => {
-      const ms = Date.UTC(2014, 3, 10, 7, 15, 0);
-      expect(parseNabTimestamp('2014-04-10 07:15:00')).toBe(ms);
-      expect(parseNabTimestamp('2014-04-10 07:15:00.000000')).toBe(ms);
-      expect(parseNabTimestamp('2014-04-10T07:15:00Z')).toBe(ms);
-      expect(parseNabTimestamp('2014-04-10T09:15:00+02:00')).toBe(ms);
-      expect(parseNabTimestamp(ms)).toBe(ms);
-      expect(() => parseNabTimestamp('10/04/2014')).toThrow(RangeError);
-      expect(() => scoreFile(f.timestamps, f.scores(), [['2019-01-01 00:00:00', f.timestamps[10]]], 0.5, STANDARD)).toThrow(
-        /must occur exactly once/,
-      );
-      const withNaN = f.scores();
-      withNaN[600] = NaN;
-      expect(() => scoreFile(f.timestamps, withNaN, [], 0.5, STANDARD)).toThrow(/row 600 is NaN/);
-    });
-
-    it('the sweep agrees with rescoring every file at every candidate threshold', () => {
-      // Small random corpus: the optimiser must be the brute-force maximum over distinct scores.
-      let seed = 7;
-      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-      const files: NabFile[] = [
-        [300, [[100, 120], [200, 230]]],
-        [400, [[150, 160]]],
-        [250, []],
-      ].map(([rows, w], k) => {
-        const s = synthetic(rows as number, w as Array<[number, number]>);
-        const scores = Float64Array.from({ length: rows as number }, () => Math.round(rand() * 40) / 40);
-        return { name: `f${k}`, timestamps: s.timestamps, anomalyScores: scores, windows: s.windows };
-      });
-      const curve = scoresByThreshold(files, STANDARD);
-      expect(curve[0]).toMatchObject({ threshold: 1.1, tp: 0, fp: 0, score: -3 });
-      for (const row of curve) {
-        const each = files.map((x) => scoreFile(x.timestamps, x.anomalyScores, x.windows, row.threshold, STANDARD));
-        expect(row.score).toBeCloseTo(each.reduce((a, r) => a + r.score, 0), 10);
-        const sum = (k: 'tp' | 'tn' | 'fp' | 'fn') => each.reduce((a, r) => a + r[k], 0);
-        expect([row.tp, row.tn, row.fp, row.fn]).toEqual([sum('tp'), sum('tn'), sum('fp'), sum('fn')]);
-      }
-      const best = optimizeThreshold(files, STANDARD);
-      expect(best.score).toBe(Math.max(...curve.map((r) => r.score)));
-      expect(best.threshold).toBe(curve.find((r) => r.score === best.score)!.threshold);
-    });
-
-    it('normalises between the null detector (no detection) and the perfect one (tpWeight per window)', () => {
-      const file: NabFile = { name: 'f', timestamps: f.timestamps, anomalyScores: f.scores(500), windows: f.windows };
-      expect(nullScore([file], STANDARD)).toBe(-1);
-      expect(perfectScore([file], STANDARD)).toBe(1);
-      expect(normalizedScore(1, [file], STANDARD)).toBe(100);
-      expect(normalizedScore(-1, [file], STANDARD)).toBe(0);
-      expect(normalizedScore(0, [file], STANDARD)).toBe(50);
-      // A file without windows: flagging nothing scores 0, so does the null detector.
-      const empty = synthetic(200, []);
-      expect(nullScore([{ name: 'e', timestamps: empty.timestamps, anomalyScores: empty.scores(), windows: [] }], STANDARD)).toBe(0);
-    });
-  });
-
   describe('NAB published results on the dev set', () => {
     it('windowedGaussian: every published file score (2 decimals) and TP/TN/FP/FN (exactly) reproduced', () => {
       const { published, files, profiles } = data();
@@ -283,14 +165,125 @@ function loadCorpus(): Corpus {
   return cached;
 }
 
-if (existsSync(DATA_DIR)) {
-  describe('NAB scorer', () => defineTests(loadCorpus));
-} else if (process.env.CI === 'true') {
-  describe('NAB scorer', () => {
-    it(`needs the NAB dev data at ${DATA_DIR} (CI=true)`, () => {
-      throw new Error(`NAB dev data not found at ${DATA_DIR}; CI must run this proof`);
+describe('NAB scorer', () => {
+  describe('synthetic cases', () => {
+    // 1000 rows: probation is rows 0..149; one window of 10 rows at 500..509.
+    const f = synthetic(1000, [[500, 509]]);
+    const score = (...detections: number[]) => scoreFile(f.timestamps, f.scores(...detections), f.windows, 0.5, STANDARD);
+
+    it('scaled sigmoid and probationary length follow NAB', () => {
+      expect(scaledSigmoid(-1)).toBeCloseTo(0.98661, 5);
+      expect(scaledSigmoid(-0.5)).toBeCloseTo(0.84828, 5);
+      expect(scaledSigmoid(0)).toBe(0);
+      expect(scaledSigmoid(1)).toBeCloseTo(-0.98661, 5);
+      expect(scaledSigmoid(3.01)).toBe(-1);
+      expect(probationaryLength(1000)).toBe(150);
+      expect(probationaryLength(2495)).toBe(374);
+      expect(probationaryLength(16000)).toBe(750);
+    });
+
+    it('a detection at the window start earns the full tpWeight (0.98661 unweighted, divided by maxTP)', () => {
+      expect(score(500)).toEqual({ threshold: 0.5, score: 1, tp: 1, tn: 840, fp: 0, fn: 9, total: 850 });
+      const double = { tpWeight: 2, fpWeight: 0.11, fnWeight: 1 };
+      expect(scoreFile(f.timestamps, f.scores(500), f.windows, 0.5, double).score).toBeCloseTo(2, 12);
+    });
+
+    it('a later detection earns less; only the earliest detection in a window counts', () => {
+      expect(score(505).score).toBeCloseTo(scaledSigmoid(-5 / 10) / MAX_TP, 12);
+      expect(score(509).score).toBeCloseTo(scaledSigmoid(-1 / 10) / MAX_TP, 12);
+      const both = score(502, 507);
+      expect(both.score).toBeCloseTo(scaledSigmoid(-8 / 10) / MAX_TP, 12);
+      expect(both).toMatchObject({ tp: 2, fn: 8, fp: 0 });
+    });
+
+    it('a missed window costs -fnWeight', () => {
+      expect(score()).toEqual({ threshold: 0.5, score: -1, tp: 0, tn: 840, fp: 0, fn: 10, total: 850 });
+      expect(scoreFile(f.timestamps, f.scores(), f.windows, 0.5, { ...STANDARD, fnWeight: 2 }).score).toBe(-2);
+    });
+
+    it('a false positive costs more the further past the window, up to -fpWeight', () => {
+      const justAfter = score(510).score + 1;
+      const later = score(530).score + 1;
+      const far = score(900).score + 1;
+      expect(justAfter).toBeCloseTo(scaledSigmoid(1 / 9) * 0.11, 12);
+      expect(justAfter).toBeLessThan(0);
+      expect(later).toBeLessThan(justAfter);
+      expect(far).toBeCloseTo(-0.11, 12);
+      // Before any window a false positive is always -fpWeight.
+      expect(score(300).score + 1).toBeCloseTo(-0.11, 12);
+      expect(score(300)).toMatchObject({ fp: 1, tn: 839 });
+    });
+
+    it('ignores the probationary period, including windows entirely inside it', () => {
+      expect(score(10, 149)).toEqual(score());
+      const early = synthetic(1000, [[20, 30], [500, 509]]);
+      const r = scoreFile(early.timestamps, early.scores(20), early.windows, 0.5, STANDARD);
+      expect(r).toEqual({ threshold: 0.5, score: -1, tp: 0, tn: 840, fp: 0, fn: 10, total: 850 });
+    });
+
+    it('detects at score >= threshold, like NAB picking its sweep row', () => {
+      const s = f.scores();
+      s[500] = 0.7;
+      expect(scoreFile(f.timestamps, s, f.windows, 0.7, STANDARD).tp).toBe(1);
+      expect(scoreFile(f.timestamps, s, f.windows, 0.6999, STANDARD).tp).toBe(1);
+      expect(scoreFile(f.timestamps, s, f.windows, 0.7001, STANDARD).tp).toBe(0);
+    });
+
+    it('parses NAB, labelled and ISO timestamps as UTC, and rejects window bounds not in the file', () => {
+      const ms = Date.UTC(2014, 3, 10, 7, 15, 0);
+      expect(parseNabTimestamp('2014-04-10 07:15:00')).toBe(ms);
+      expect(parseNabTimestamp('2014-04-10 07:15:00.000000')).toBe(ms);
+      expect(parseNabTimestamp('2014-04-10T07:15:00Z')).toBe(ms);
+      expect(parseNabTimestamp('2014-04-10T09:15:00+02:00')).toBe(ms);
+      expect(parseNabTimestamp(ms)).toBe(ms);
+      expect(() => parseNabTimestamp('10/04/2014')).toThrow(RangeError);
+      expect(() => scoreFile(f.timestamps, f.scores(), [['2019-01-01 00:00:00', f.timestamps[10]]], 0.5, STANDARD)).toThrow(
+        /must occur exactly once/,
+      );
+      const withNaN = f.scores();
+      withNaN[600] = NaN;
+      expect(() => scoreFile(f.timestamps, withNaN, [], 0.5, STANDARD)).toThrow(/row 600 is NaN/);
+    });
+
+    it('the sweep agrees with rescoring every file at every candidate threshold', () => {
+      // Small random corpus: the optimiser must be the brute-force maximum over distinct scores.
+      let seed = 7;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const files: NabFile[] = [
+        [300, [[100, 120], [200, 230]]],
+        [400, [[150, 160]]],
+        [250, []],
+      ].map(([rows, w], k) => {
+        const s = synthetic(rows as number, w as Array<[number, number]>);
+        const scores = Float64Array.from({ length: rows as number }, () => Math.round(rand() * 40) / 40);
+        return { name: `f${k}`, timestamps: s.timestamps, anomalyScores: scores, windows: s.windows };
+      });
+      const curve = scoresByThreshold(files, STANDARD);
+      expect(curve[0]).toMatchObject({ threshold: 1.1, tp: 0, fp: 0, score: -3 });
+      for (const row of curve) {
+        const each = files.map((x) => scoreFile(x.timestamps, x.anomalyScores, x.windows, row.threshold, STANDARD));
+        expect(row.score).toBeCloseTo(each.reduce((a, r) => a + r.score, 0), 10);
+        const sum = (k: 'tp' | 'tn' | 'fp' | 'fn') => each.reduce((a, r) => a + r[k], 0);
+        expect([row.tp, row.tn, row.fp, row.fn]).toEqual([sum('tp'), sum('tn'), sum('fp'), sum('fn')]);
+      }
+      const best = optimizeThreshold(files, STANDARD);
+      expect(best.score).toBe(Math.max(...curve.map((r) => r.score)));
+      expect(best.threshold).toBe(curve.find((r) => r.score === best.score)!.threshold);
+    });
+
+    it('normalises between the null detector (no detection) and the perfect one (tpWeight per window)', () => {
+      const file: NabFile = { name: 'f', timestamps: f.timestamps, anomalyScores: f.scores(500), windows: f.windows };
+      expect(nullScore([file], STANDARD)).toBe(-1);
+      expect(perfectScore([file], STANDARD)).toBe(1);
+      expect(normalizedScore(1, [file], STANDARD)).toBe(100);
+      expect(normalizedScore(-1, [file], STANDARD)).toBe(0);
+      expect(normalizedScore(0, [file], STANDARD)).toBe(50);
+      // A file without windows: flagging nothing scores 0, so does the null detector.
+      const empty = synthetic(200, []);
+      expect(nullScore([{ name: 'e', timestamps: empty.timestamps, anomalyScores: empty.scores(), windows: [] }], STANDARD)).toBe(0);
     });
   });
-} else {
-  describe.skip(`NAB scorer (skipped: NAB dev data not found at ${DATA_DIR})`, () => defineTests(loadCorpus));
-}
+
+});
+
+describeWithData('NAB scorer on the development set', DATA_DIR, () => defineTests(loadCorpus));

@@ -111,6 +111,30 @@ describe('BaselineState', () => {
       expect(snap.window.generation).toBe(state.snapshot().window.generation);
     });
 
+    it('loads a version-1 state (before tails and episodes): moments, ledger and window kept, learning starts from there', () => {
+      const v1 = {
+        temperature: { count: 300, mean: 22, M2: 675, std: 1.5, M3: 0, M4: 4556.25 },
+        last_updated: '2026-02-24T00:13:02.417Z',
+        _state: {
+          version: 1,
+          lineage: 'abc',
+          sequence: 3,
+          ledger: { capacity: 20000, entries: [['raw/a.csv', 'e1']] },
+          window: null,
+          level_shift: [{ channel: 'temperature', side: 1, batches: 1, rejected: { count: 60, mean: 30, M2: 60, std: 1 } }],
+        },
+      };
+      const s = BaselineState.parse(JSON.stringify(v1), OPTIONS);
+      expect([s.lineage, s.sequence, s.hasAbsorbed('raw/a.csv', 'e1'), s.lookup('temperature')!.count]).toEqual(['abc', 3, true, 300]);
+      expect(s.inEpisode('temperature')).toBe(false);
+      const r = rng(21);
+      s.absorb(src(9), learnedContribution(s.snapshot(), ['temperature'], gaussianRows(r, 100, [22], [1.5])).contribution);
+      const json = JSON.parse(s.serialize());
+      expect(json._state.version).toBe(2);
+      expect(json._state.level_shift).toBeUndefined();
+      expect(json._state.learning.channels.temperature.tails.upper.length).toBeGreaterThan(0);
+    });
+
     it('a reloaded state continues exactly like the one kept in memory', () => {
       const r = rng(13);
       const rows = Array.from({ length: 3000 }, () => [1e9 + 1e-3 * gaussian(r), Math.exp(gaussian(r))]);

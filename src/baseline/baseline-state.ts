@@ -10,8 +10,9 @@ import { ChannelMap, jsonRecord, setOwn } from './channel-map';
 import { RunningStats, RunningStatsJson } from './running-stats';
 
 /**
- * The whole learned baseline: per-channel statistics, the isolation forest's reference window, the
- * ledger of absorbed objects and the level-shift tracker. Pure (no framework, no I/O).
+ * The whole learned baseline: per-channel statistics and what is learned beyond them (tails,
+ * changes, episodes: ./channel-learning.ts), the isolation forest's reference window and the ledger
+ * of absorbed objects. Pure (no framework, no I/O).
  *
  * JSON layout (`state/baseline.json`), the reference app's shape plus one reserved key:
  *

@@ -49,7 +49,7 @@ export interface BatchContribution {
     entity?: string;
     accepted: RunningStats;
     rejected: RunningStats;
-    /** Absent from contributions built by hand (tests, older callers): rejected values are then not folded. */
+    /** Absent from contributions built by hand (tests): the values beyond their limits are then not folded (unless includeAnomalies). */
     winsorised?: RunningStats;
     learning?: LearningDelta;
   }>;

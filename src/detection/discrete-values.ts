@@ -3,8 +3,8 @@
  * that rests at 0, a square wave. Such a channel moves among a handful of values; a value it has
  * shown often is not unusual however far it lies from the mean (measured on the NAB series: a
  * 0/20 spike train whose twenties were flagged forever; a daily square wave whose two steps a day
- * were flagged), while a value it never took is judged by the tails. When the list is full the
- * lightest values are pushed out (a spike's odd value, seen once) and their weight counted: a
+ * were flagged), while a value it never took is judged by the tails. When the list is full (twice
+ * MAX_DISCRETE_VALUES between prunings) the lightest values are pushed out (a spike's odd value, seen once) and their weight counted: a
  * continuous channel pushes out most of what it shows, and once that is more than
  * MAX_DROPPED_SHARE of its weight it is not quantised and keeps nothing.
  */
@@ -57,22 +57,18 @@ export class DiscreteValues implements DiscreteData {
     if (m === null || !(weight > 0)) return;
     m.set(value, (m.get(value) ?? 0) + weight);
     this.kept += weight;
-    if (m.size > MAX_DISCRETE_VALUES) this.pushOutLightest();
+    // Pruned in bulk once the list is twice full: each value costs O(log n) on average, not a scan.
+    if (m.size > 2 * MAX_DISCRETE_VALUES) this.pushOutLightest();
   }
 
+  /** Keeps the MAX_DISCRETE_VALUES heaviest values. */
   private pushOutLightest(): void {
-    const m = this.map!;
-    let lightest = NaN;
-    let least = Infinity;
-    for (const [v, w] of m) {
-      if (w < least) {
-        least = w;
-        lightest = v;
-      }
+    const entries = [...this.map!.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    for (const [, w] of entries.slice(MAX_DISCRETE_VALUES)) {
+      this.kept -= w;
+      this.dropped += w;
     }
-    m.delete(lightest);
-    this.kept -= least;
-    this.dropped += least;
+    this.map = new Map(entries.slice(0, MAX_DISCRETE_VALUES));
     if (this.dropped > MAX_DROPPED_SHARE * (this.kept + this.dropped)) this.map = null;
   }
 
@@ -82,6 +78,7 @@ export class DiscreteValues implements DiscreteData {
       return this;
     }
     for (const [v, w] of other.map) this.add(v, w);
+    if (this.map && this.map.size > MAX_DISCRETE_VALUES) this.pushOutLightest();
     this.dropped += other.dropped;
     if (this.map && this.dropped > MAX_DROPPED_SHARE * (this.kept + this.dropped)) this.map = null;
     return this;
@@ -135,6 +132,7 @@ export class DiscreteValues implements DiscreteData {
     d.dropped = o.dropped;
     return d;
   }
+
 }
 
 /** The values of `data` that are ordinary: often enough seen. */

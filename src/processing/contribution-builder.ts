@@ -27,6 +27,19 @@ export interface ContributionSources {
   relearnAfter?: RelearnAfter;
 }
 
+/** What is learned of one quantity (a channel's values, or its changes) and where. */
+interface Learning {
+  tails: TwoSidedSketch;
+  discrete: DiscreteValues;
+  episode: Episode;
+  /** Values within their limits. */
+  within: RunningStats;
+  /** Values beyond, at their limit and weighted. */
+  limited: RunningStats;
+  /** Values beyond, raw. */
+  beyond?: RunningStats;
+}
+
 interface Track {
   accepted: RunningStats;
   rejected: RunningStats;
@@ -42,6 +55,8 @@ interface Track {
   time: number;
   episode: Episode;
   changeEpisode: Episode;
+  levelLearning: Learning;
+  changeLearning: Learning;
 }
 
 interface EntityTracks {
@@ -151,64 +166,47 @@ export class ContributionBuilder {
     return { channels, normalRows, windowColumns: [...this.channels] };
   }
 
-  /**
-   * One value of one channel: its level and its change, each within its learning limit (learned as
-   * is) or beyond it (learned at the limit, censored, weighted as the episode allows).
-   */
+  /** One value of one channel: its level, then its change from the channel's previous value. */
   private learn(t: Track, m: ChannelModel, v: number, time: number): void {
     t.rows++;
     if (time === time) t.time = time;
-    const level = m.level;
-    if (level === undefined) {
-      t.accepted.push(v);
-    } else {
-      const s = (v - level.center) / level.scale;
-      const limit = s >= 0 ? level.learnUpper : level.learnLower;
-      const exceeded = Math.abs(s) > limit && !(level.ordinary?.has(v) ?? false);
-      t.episode.observe(exceeded, s >= 0, v, t.rows, time);
-      if (!exceeded) {
-        t.tails.add(s);
-        t.discrete.add(v);
-        t.accepted.push(v);
-        if (t.sample.length < RESOLUTION_SAMPLE) t.sample.push(v);
-      } else {
-        t.rejected.push(v);
-        const side = s >= 0 ? 1 : -1;
-        // Outside an episode an exceedance is a spike: the moments take it at its limit, the tails
-        // leave it out. Inside one it counts as the episode grows old. A quantised channel's new
-        // value is listed either way: it becomes ordinary only by recurring outside episodes.
-        const w = t.episode.active ? t.episode.progress(t.rows, time, this.relearnAfter) : 1;
-        if (t.episode.active) t.tails.add(s, w);
-        t.discrete.add(v, w);
-        weightedPush(t.winsorised, level.center + side * limit * level.scale, w);
-      }
-    }
+    if (m.level === undefined) t.accepted.push(v);
+    else if (this.learnQuantity(t.levelLearning, m.level, v, v, t.rows, time) && t.sample.length < RESOLUTION_SAMPLE) t.sample.push(v);
     const prev = t.last;
     t.last = v;
     if (prev !== prev) return;
     const d = v - prev;
-    const key = changeKey(d);
-    const change: Standardiser | undefined = m.change;
-    if (change === undefined) {
+    if (m.change === undefined) {
       t.change.push(d);
-      t.changeDiscrete.add(key);
-      return;
-    }
-    const s = (d - change.center) / change.scale;
-    const limit = s >= 0 ? change.learnUpper : change.learnLower;
-    const exceeded = Math.abs(s) > limit && !(change.ordinary?.has(key) ?? false);
-    t.changeEpisode.observe(exceeded, s >= 0, d, t.rows, time);
-    if (!exceeded) {
-      t.changeTails.add(s);
-      t.changeDiscrete.add(key);
-      t.change.push(d);
+      t.changeDiscrete.add(changeKey(d));
     } else {
-      // As for the level: a jump is not the channel's usual step unless it keeps happening.
-      const w = t.changeEpisode.active ? t.changeEpisode.progress(t.rows, time, this.relearnAfter) : 1;
-      if (t.changeEpisode.active) t.changeTails.add(s, w);
-      t.changeDiscrete.add(key, w);
-      weightedPush(t.change, change.center + (s >= 0 ? 1 : -1) * limit * change.scale, w);
+      this.learnQuantity(t.changeLearning, m.change, d, changeKey(d), t.rows, time);
     }
+  }
+
+  /**
+   * A value (or a change) within its learning limit is learned as it is. Beyond, it is an
+   * exceedance: outside an episode a spike, which the moments take at its limit and the tails leave
+   * out; inside one it counts as the episode grows old. A quantised channel lists it either way: it
+   * becomes ordinary only by recurring outside episodes. Returns whether it was within.
+   */
+  private learnQuantity(q: Learning, st: Standardiser, x: number, key: number, row: number, time: number): boolean {
+    const s = (x - st.center) / st.scale;
+    const limit = s >= 0 ? st.learnUpper : st.learnLower;
+    const exceeded = Math.abs(s) > limit && !(st.ordinary?.has(key) ?? false);
+    q.episode.observe(exceeded, s >= 0, x, row, time);
+    if (!exceeded) {
+      q.tails.add(s);
+      q.discrete.add(key);
+      q.within.push(x);
+      return true;
+    }
+    q.beyond?.push(x);
+    const w = q.episode.active ? q.episode.progress(row, time, this.relearnAfter) : 1;
+    if (q.episode.active) q.tails.add(s, w);
+    q.discrete.add(key, w);
+    weightedPush(q.limited, st.center + (s >= 0 ? 1 : -1) * limit * st.scale, w);
+    return false;
   }
 
   private tracksOf(entity: string | undefined, line: number): EntityTracks {
@@ -222,22 +220,7 @@ export class ContributionBuilder {
         models,
         tracks: this.channels.map((channel, c) => {
           const start = this.sources.start?.(channel, entity);
-          return {
-            accepted: new RunningStats(),
-            rejected: new RunningStats(),
-            winsorised: new RunningStats(),
-            tails: new TwoSidedSketch(),
-            change: new RunningStats(),
-            changeTails: new TwoSidedSketch(),
-            discrete: new DiscreteValues(),
-            changeDiscrete: new DiscreteValues(),
-            sample: [],
-            last: models[c].previous,
-            rows: start?.rows ?? 0,
-            time: NaN,
-            episode: start ? start.episode.clone() : new Episode(),
-            changeEpisode: start ? start.changeEpisode.clone() : new Episode(),
-          };
+          return newTrack(models[c].previous, start);
         }),
       };
       this.byEntity.set(entity, e);
@@ -246,6 +229,38 @@ export class ContributionBuilder {
     this.lastTracks = e;
     return e;
   }
+}
+
+function newTrack(last: number, start: LearningStart | undefined): Track {
+  const accepted = new RunningStats();
+  const rejected = new RunningStats();
+  const winsorised = new RunningStats();
+  const tails = new TwoSidedSketch();
+  const discrete = new DiscreteValues();
+  const episode = start ? start.episode.clone() : new Episode();
+  const change = new RunningStats();
+  const changeTails = new TwoSidedSketch();
+  const changeDiscrete = new DiscreteValues();
+  const changeEpisode = start ? start.changeEpisode.clone() : new Episode();
+  return {
+    accepted,
+    rejected,
+    winsorised,
+    tails,
+    change,
+    changeTails,
+    discrete,
+    changeDiscrete,
+    sample: [],
+    last,
+    rows: start?.rows ?? 0,
+    time: NaN,
+    episode,
+    changeEpisode,
+    levelLearning: { tails, discrete, episode, within: accepted, limited: winsorised, beyond: rejected },
+    // A change beyond its limit joins the change statistics at its limit, as a value joins the moments.
+    changeLearning: { tails: changeTails, discrete: changeDiscrete, episode: changeEpisode, within: change, limited: change },
+  };
 }
 
 /** Adds `x` with weight `w` (in (0, 1]), exactly as the weighted merge of a one-value sample. */
