@@ -15,18 +15,11 @@ import { ProcessingService } from '../../src/processing/processing.service';
 import { ProcessingTuning } from '../../src/processing/processing.tuning';
 import { StorageModule } from '../../src/storage/storage.module';
 import { s3EventMessage, SnsTestSigner } from '../support/sns-signer';
+import { waitFor } from '../support/wait-for';
 
 /** A sample batch in the reference producer's format (copied into the repository's fixtures). */
 async function sampleCsv(): Promise<string> {
   return fs.readFile(path.join(__dirname, '../processing/fixtures/sensors_20260224T001051.csv'), 'utf8');
-}
-
-async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { IngestionModule } from '../../src/ingestion/ingestion.module';
 import { LocalRawWatcher, LocalRawWatcherOptions } from '../../src/ingestion/local-raw.watcher';
 import { ObjectStore } from '../../src/storage/object-store';
 import { StorageModule } from '../../src/storage/storage.module';
+import { waitFor } from '../support/wait-for';
 
 const SAMPLE = 'timestamp,temperature,humidity,pressure,wind_speed\n2026-01-01T00:00:00Z,20.1,40.2,1013.2,3.4\n';
 
@@ -30,14 +31,6 @@ class SizeRecordingSink extends BatchSink {
     }
     this.jobs.push({ ...job, sizeAtEnqueue: fsSync.statSync(path.join(this.dataDir, job.key)).size });
     return 'queued';
-  }
-}
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -20,6 +20,7 @@ import { ObjectStore } from '../../src/storage/object-store';
 import { S3Store } from '../../src/storage/s3.store';
 import { StorageModule } from '../../src/storage/storage.module';
 import { S3TestServer } from '../support/s3-test-server';
+import { waitFor } from '../support/wait-for';
 
 /**
  * Batches scored on worker threads (PROCESS_WORKERS > 0, the service's default), through the real
@@ -196,9 +197,8 @@ describe('batch worker threads', () => {
       await b.store.put('raw/outage.csv', csv);
       await server.stop();
       expect(b.processing.enqueue({ key: 'raw/outage.csv', source: 'sns' })).toBe('queued');
-      await new Promise((r) => setTimeout(r, 1500));
-      // The worker's read failed, came back as a StorageError and was retried, not recorded as failed.
-      expect(b.processing.counters.retries).toBeGreaterThan(0);
+      // The worker's read fails, comes back as a StorageError and is retried, not recorded as failed.
+      await waitFor('a retry of the batch', () => b.processing.counters.retries > 0, 60_000);
       expect(b.processing.counters.failed).toBe(0);
       await server.start();
       await b.processing.idle();
