@@ -7,8 +7,8 @@
  * size. An exceedance is a value beyond its learning limit (src/detection/channel-model.ts
  * LEARN_P). Each value updates an exponentially weighted exceedance rate (EPISODE_LAMBDA: about the
  * last 20 values); the channel enters an episode when the rate passes EPISODE_ON and leaves it when
- * the rate falls below EPISODE_OFF. Outside episodes an exceedance is learned at once, censored at
- * its limit (the tails learn how far the channel goes). Inside one it is learned with the weight
+ * the rate falls below EPISODE_OFF. Outside episodes an exceedance is a spike: the moments take it
+ * at its limit, the tails leave it out. Inside one it is learned with the weight
  * elapsed / relearnAfter (capped at 1): an incident shorter than `relearnAfter` barely teaches the
  * baseline anything, so it stays flagged for its whole length and the return to the old level is
  * normal; an episode longer than that is, step by step, learned as the new normal. When such an

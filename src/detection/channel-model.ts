@@ -2,7 +2,7 @@
  * What one channel's baseline means for scoring and for learning, built once per batch from the
  * snapshot: which test the channel gets, its center and scale, its tail model, and the limits in
  * standardised units beyond which a value is flagged (per number of channels tested in the row)
- * or is learned only as "at least this far" (censored). The detector and the contribution builder
+ * or is learned only at that limit, not as it is. The detector and the contribution builder
  * both build it, so what is flagged and what is learned come from one definition.
  *
  * Tests (src/detection/README.md has the measurements behind each choice):
@@ -29,7 +29,7 @@ import { TailModel } from './tail-sketch';
 import { normalQuantile, normalTail } from './tail-thresholds';
 
 /**
- * Tail share per side beyond which a value is learned censored rather than as is, whatever the
+ * Tail share per side beyond which a value is learned at its limit rather than as it is, whatever the
  * flag's alpha: learning must not move when an operator changes how much gets flagged.
  */
 export const LEARN_P = 1e-4;
@@ -192,8 +192,6 @@ export function tailShare(t: Standardiser, signed: number): number {
   return signed >= 0 ? t.upper.p(signed) : t.lower.p(-signed);
 }
 
-
-
 /** Two standard errors of a MAD scale estimated from n values. */
 function coldInflation(n: number): number {
   return 1 + (2 * MAD_SE) / Math.sqrt(n);
@@ -201,8 +199,8 @@ function coldInflation(n: number): number {
 
 function standardiser(center: number, scale: number, tails: { upper: SketchData; lower: SketchData } | undefined, discrete: DiscreteData | undefined): Standardiser {
   const ordinary = ordinaryValues(discrete);
-  if (!tails || weight(tails) < MIN_TAIL_WEIGHT) return { ...gaussian(center, scale, 1), ...(ordinary ? { ordinary } : {}) };
   const total = weight(tails);
+  if (!tails || total < MIN_TAIL_WEIGHT) return { ...gaussian(center, scale, 1), ...(ordinary ? { ordinary } : {}) };
   const upper = new TailModel(tails.upper, total);
   const lower = new TailModel(tails.lower, total);
   return { center, scale, upper, lower, learnUpper: upper.limit(LEARN_P), learnLower: lower.limit(LEARN_P), ...(ordinary ? { ordinary } : {}) };

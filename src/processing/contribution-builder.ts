@@ -40,23 +40,15 @@ interface Learning {
   beyond?: RunningStats;
 }
 
+/** One channel (of one entity) in this batch: its values, its changes, and where it stands. */
 interface Track {
-  accepted: RunningStats;
-  rejected: RunningStats;
-  winsorised: RunningStats;
-  tails: TwoSidedSketch;
-  change: RunningStats;
-  changeTails: TwoSidedSketch;
-  discrete: DiscreteValues;
-  changeDiscrete: DiscreteValues;
+  level: Required<Learning>;
+  /** A change beyond its limit joins the change statistics at its limit, as a value joins the moments. */
+  change: Learning;
   sample: number[];
   last: number;
   rows: number;
   time: number;
-  episode: Episode;
-  changeEpisode: Episode;
-  levelLearning: Learning;
-  changeLearning: Learning;
 }
 
 interface EntityTracks {
@@ -113,7 +105,7 @@ export class ContributionBuilder {
   /** Values learned as they are, per channel, over all entities. */
   acceptedCounts(): number[] {
     const out = this.channels.map(() => 0);
-    for (const e of this.byEntity.values()) e.tracks.forEach((t, c) => (out[c] += t.accepted.count));
+    for (const e of this.byEntity.values()) e.tracks.forEach((t, c) => (out[c] += t.level.within.count));
     return out;
   }
 
@@ -127,25 +119,26 @@ export class ContributionBuilder {
     for (const [entity, e] of this.byEntity) {
       for (let c = 0; c < k; c++) {
         const t = e.tracks[c];
-        if (t.accepted.count === 0 && t.rejected.count === 0) continue;
+        const { level, change } = t;
+        if (level.within.count === 0 && level.beyond.count === 0) continue;
         const learning: LearningDelta = {
-          tails: t.tails,
-          change: t.change,
-          changeTails: t.changeTails,
-          discrete: t.discrete,
-          changeDiscrete: t.changeDiscrete,
+          tails: level.tails,
+          change: change.within,
+          changeTails: change.tails,
+          discrete: level.discrete,
+          changeDiscrete: change.discrete,
           resolution: smallestStep(t.sample),
           last: t.last,
           rows: t.rows,
           time: t.time,
-          episode: t.episode,
-          changeEpisode: t.changeEpisode,
+          episode: level.episode,
+          changeEpisode: change.episode,
         };
         const entry: BatchContribution['channels'][number] = {
           channel: this.channels[c],
-          accepted: t.accepted,
-          rejected: t.rejected,
-          winsorised: t.winsorised,
+          accepted: level.within,
+          rejected: level.beyond,
+          winsorised: level.limited,
           learning,
         };
         if (entity !== undefined) entry.entity = entity;
@@ -170,17 +163,17 @@ export class ContributionBuilder {
   private learn(t: Track, m: ChannelModel, v: number, time: number): void {
     t.rows++;
     if (time === time) t.time = time;
-    if (m.level === undefined) t.accepted.push(v);
-    else if (this.learnQuantity(t.levelLearning, m.level, v, v, t.rows, time) && t.sample.length < RESOLUTION_SAMPLE) t.sample.push(v);
+    if (m.level === undefined) t.level.within.push(v);
+    else if (this.learnQuantity(t.level, m.level, v, v, t.rows, time) && t.sample.length < RESOLUTION_SAMPLE) t.sample.push(v);
     const prev = t.last;
     t.last = v;
     if (prev !== prev) return;
     const d = v - prev;
     if (m.change === undefined) {
-      t.change.push(d);
-      t.changeDiscrete.add(changeKey(d));
+      t.change.within.push(d);
+      t.change.discrete.add(changeKey(d));
     } else {
-      this.learnQuantity(t.changeLearning, m.change, d, changeKey(d), t.rows, time);
+      this.learnQuantity(t.change, m.change, d, changeKey(d), t.rows, time);
     }
   }
 
@@ -232,34 +225,27 @@ export class ContributionBuilder {
 }
 
 function newTrack(last: number, start: LearningStart | undefined): Track {
-  const accepted = new RunningStats();
-  const rejected = new RunningStats();
-  const winsorised = new RunningStats();
-  const tails = new TwoSidedSketch();
-  const discrete = new DiscreteValues();
-  const episode = start ? start.episode.clone() : new Episode();
-  const change = new RunningStats();
-  const changeTails = new TwoSidedSketch();
-  const changeDiscrete = new DiscreteValues();
-  const changeEpisode = start ? start.changeEpisode.clone() : new Episode();
+  const changes = new RunningStats();
   return {
-    accepted,
-    rejected,
-    winsorised,
-    tails,
-    change,
-    changeTails,
-    discrete,
-    changeDiscrete,
+    level: {
+      tails: new TwoSidedSketch(),
+      discrete: new DiscreteValues(),
+      episode: start ? start.episode.clone() : new Episode(),
+      within: new RunningStats(),
+      limited: new RunningStats(),
+      beyond: new RunningStats(),
+    },
+    change: {
+      tails: new TwoSidedSketch(),
+      discrete: new DiscreteValues(),
+      episode: start ? start.changeEpisode.clone() : new Episode(),
+      within: changes,
+      limited: changes,
+    },
     sample: [],
     last,
     rows: start?.rows ?? 0,
     time: NaN,
-    episode,
-    changeEpisode,
-    levelLearning: { tails, discrete, episode, within: accepted, limited: winsorised, beyond: rejected },
-    // A change beyond its limit joins the change statistics at its limit, as a value joins the moments.
-    changeLearning: { tails: changeTails, discrete: changeDiscrete, episode: changeEpisode, within: change, limited: change },
   };
 }
 
