@@ -25,6 +25,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AppConfig } from '../src/config/app-config';
+import { SeasonalityMode } from '../src/detection/season-profile';
 import { IsolationRule } from '../src/detection/detector';
 import { sharedForestFitter } from '../src/detection/forest-fitter';
 import { deriveSeed } from '../src/detection/seeded-random';
@@ -35,7 +36,7 @@ import { runStreamThroughPipeline } from './evaluation/pipeline-stream';
 import { StreamResult } from './evaluation/stream-counter';
 import { BaselineState } from '../src/baseline/baseline-state';
 import { evaluateNab, evaluateSkab, NabResult, RealRun, SkabResult } from './evaluation/real-evaluation';
-import { DRIFT_STREAM, STREAMS } from './evaluation/streams';
+import { DRIFT_STREAM, SEASONAL_STREAM, STREAMS } from './evaluation/streams';
 
 interface Args {
   seed: number;
@@ -44,6 +45,7 @@ interface Args {
   streams: string[];
   ablation: boolean;
   halfLife?: number;
+  seasonality?: SeasonalityMode;
   driftHalfLife: number;
   isolationQuantile?: number;
   out: string;
@@ -57,7 +59,7 @@ const DEFAULT_DRIFT_HALF_LIFE = 0;
 const USAGE =
   'usage: npm run evaluate -- [--seed 1] [--batches 200] [--rows 100] [--stream reference,drift,...] [--ablation] ' +
   `[--half-life N (default: the service's, 0: cumulative)] [--drift-half-life N (default ${DEFAULT_DRIFT_HALF_LIFE}: cumulative)] [--isolation-quantile Q] [--out bench/out/evaluate.json] ` +
-  '[--real DIR (with nab-dev/ and/or skab-dev/, e.g. ../shared/data) [--real-only] [--real-ablation]]';
+  '[--real DIR (with nab-dev/ and/or skab-dev/, e.g. ../shared/data) [--real-only] [--real-ablation]] [--seasonality auto|off|daily|weekly]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -90,6 +92,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--batches') args.batches = int(next(), 1);
     else if (a === '--rows') args.rows = int(next(), 1);
     else if (a === '--half-life') args.halfLife = int(next(), 0);
+    else if (a === '--seasonality') {
+      const mode = next();
+      if (!['auto', 'off', 'daily', 'weekly'].includes(mode)) throw new Error(`--seasonality must be auto, off, daily or weekly, got ${mode}\n${USAGE}`);
+      args.seasonality = mode as SeasonalityMode;
+    }
     else if (a === '--drift-half-life') args.driftHalfLife = int(next(), 0);
     else if (a === '--out') args.out = next();
     else if (a === '--isolation-quantile') {
@@ -115,6 +122,7 @@ const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 
 function notes(r: StreamResult): string {
   const out: string[] = [];
+  if (r.seasonality !== 'auto') out.push(`SEASONALITY=${r.seasonality}`);
   if (r.shiftFloodBatches !== undefined) {
     out.push(
       `flood in ${r.shiftFloodBatches} batches, last +${r.shiftLastFloodBatch}; without them F1 ${f3(r.f1AfterRelearn ?? NaN)}, FPR ${pct(r.fprAfterRelearn ?? NaN)}`,
@@ -166,7 +174,7 @@ async function main(): Promise<void> {
     ...base,
     detection: { ...base.detection, ...(args.isolationQuantile !== undefined ? { isolationQuantile: args.isolationQuantile } : {}) },
   };
-  if (args.real) await evaluateReal(args.real, { settings, baseline: { halfLife: args.halfLife }, rows: args.rows, progress: (line) => console.error(line) }, args);
+  if (args.real) await evaluateReal(args.real, { settings, baseline: { halfLife: args.halfLife, ...(args.seasonality ? { seasonality: args.seasonality } : {}) }, rows: args.rows, progress: (line) => console.error(line) }, args);
   if (args.realOnly) return;
   const rules: IsolationRule[] = args.ablation ? ['corroborated', 'off', 'alone'] : [];
   const results: StreamResult[] = [];
@@ -183,7 +191,11 @@ async function main(): Promise<void> {
     if (spec.name === DRIFT_STREAM && comparison !== args.halfLife) halfLives.push(comparison);
     for (const halfLife of halfLives) {
       const started = performance.now();
-      report(await runStreamThroughPipeline(spec, { ...common, halfLife, settings }), started);
+      report(await runStreamThroughPipeline(spec, { ...common, halfLife, settings, ...(args.seasonality ? { seasonality: args.seasonality } : {}) }), started);
+    }
+    if (spec.name === SEASONAL_STREAM && (args.seasonality ?? 'auto') !== 'off') {
+      const started = performance.now();
+      report(await runStreamThroughPipeline(spec, { ...common, halfLife: args.halfLife, settings, seasonality: 'off' }), started);
     }
     for (const isolation of rules) {
       const started = performance.now();

@@ -9,6 +9,7 @@ import { inferChannels, parseNumber } from '../../src/detection/channel-inferenc
 import { DetectionSettings } from '../../src/detection/detection.types';
 import { createDetector, IsolationRule, SampleRow } from '../../src/detection/detector';
 import { ForestModelCache } from '../../src/detection/forest-model';
+import { deseasonalise } from '../../src/detection/season-profile';
 import { createRng } from '../../src/detection/seeded-random';
 import { RelearnAfter } from '../../src/baseline/channel-learning';
 import { ContributionBuilder, LearningStart } from '../../src/processing/contribution-builder';
@@ -53,12 +54,14 @@ export function runStreamOnDetector(spec: StreamSpec, options: DetectorStreamOpt
     const detector = createDetector(snapshot, channels, options.settings, { cache, coldStartSample: sample, isolation: options.isolation });
     const start = (channel: string): LearningStart | undefined => (snapshot as { learningStart?: (c: string) => LearningStart | undefined }).learningStart?.(channel);
     const builder = new ContributionBuilder(channels, { models: (e) => detector.channelModels(e), start, relearnAfter: options.relearnAfter });
+    const times = body.map((cells) => (timeIndex >= 0 ? parseTimestamp(cells[timeIndex]) : NaN));
+    deseasonalise(values, body.length, detector.channelModels(undefined).map((m) => m.season), times);
     const anomaly = new Uint8Array(body.length);
     const ifFlag = new Uint8Array(body.length);
     detector.scoreBatch(values, body.length, undefined, (r, s) => {
       anomaly[r] = s.anomaly ? 1 : 0;
       ifFlag[r] = s.ifFlag ? 1 : 0;
-      builder.add(values, r * n, undefined, s, r + 2, timeIndex >= 0 ? parseTimestamp(body[r][timeIndex]) : NaN);
+      builder.add(values, r * n, undefined, s, r + 2, times[r]);
     });
     const ms = performance.now() - t0;
     const key = detector.model?.key;

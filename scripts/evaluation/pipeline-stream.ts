@@ -16,10 +16,10 @@ export interface PipelineStreamOptions extends StreamOptions {
 }
 
 export async function runStreamThroughPipeline(spec: StreamSpec, options: PipelineStreamOptions): Promise<StreamResult> {
-  const replayer = await PipelineReplayer.create(spec.name, options.settings, { halfLife: options.halfLife }, options.tmpRoot);
+  const replayer = await PipelineReplayer.create(spec.name, options.settings, { halfLife: options.halfLife, ...(options.seasonality ? { seasonality: options.seasonality } : {}) }, options.tmpRoot);
   try {
     const rng = createRng(options.seed);
-    const counter = new StreamCounter(spec, { path: 'pipeline', isolation: 'corroborated', halfLife: options.halfLife });
+    const counter = new StreamCounter(spec, { path: 'pipeline', isolation: 'corroborated', halfLife: options.halfLife, seasonality: options.seasonality ?? 'auto' });
     for (let b = 0; b < options.batches; b++) {
       const { csv, truth } = streamBatch(spec, rng, b, options.rows);
       const key = batchKey(spec, b);

@@ -31,6 +31,8 @@ export interface StreamResult {
   isolation: IsolationRule;
   /** BASELINE_HALF_LIFE of the run; null = cumulative statistics. */
   halfLife: number | null;
+  /** SEASONALITY of the run. */
+  seasonality: string;
   batches: number;
   rows: number;
   truePositives: number;
@@ -87,7 +89,7 @@ export class StreamCounter {
 
   constructor(
     private readonly spec: StreamSpec,
-    private readonly run: { path: EvaluationPath; isolation: IsolationRule; halfLife?: number },
+    private readonly run: { path: EvaluationPath; isolation: IsolationRule; halfLife?: number; seasonality?: string },
   ) {}
 
   /** Batch `b` (in order) with `rows` data rows, its truth and the flags the path produced. */
@@ -157,6 +159,7 @@ export class StreamCounter {
       path: this.run.path,
       isolation: this.run.isolation,
       halfLife: this.run.halfLife ?? null,
+      seasonality: this.run.seasonality ?? 'auto',
       batches: this.perBatch.length,
       rows: this.rows,
       truePositives: all.tp,

@@ -2,6 +2,7 @@
  * The evaluation's streams and how one batch of a stream is generated, shared by both ways of
  * replaying them (through the pipeline, or on the detector directly for the ablation).
  */
+import { SeasonalityMode } from '../../src/detection/season-profile';
 import { Rng } from '../../src/detection/seeded-random';
 import { BatchProfile, GeneratedBatch, generateBatch, LEVEL_SHIFT_AT } from '../../src/producer/batch-generator';
 
@@ -23,6 +24,11 @@ export const STREAMS: readonly StreamSpec[] = [
     profile: 'correlated',
     description: 'requests, cpu, latency moving together; single-channel spikes and correlation breaks (cpu high for normal requests)',
   },
+  {
+    name: 'seasonal',
+    profile: 'seasonal',
+    description: 'office-hours traffic (weekends quieter) and a daily temperature curve; anomalies of 5-8 std of the hour, mostly inside the daily range',
+  },
 ];
 
 /** The stream that the drift comparison (with and without BASELINE_HALF_LIFE) runs on. */
@@ -34,7 +40,12 @@ export interface StreamOptions {
   rows: number;
   seed: number;
   halfLife?: number;
+  /** SEASONALITY (default auto). */
+  seasonality?: SeasonalityMode;
 }
+
+/** The stream that runs a second time with SEASONALITY=off, for comparison. */
+export const SEASONAL_STREAM = 'seasonal';
 
 const START = Date.UTC(2026, 1, 24, 0, 0, 0);
 

@@ -5,9 +5,12 @@ import { AbsorbedLedger, DEFAULT_LEDGER_CAPACITY, LedgerJson } from './absorbed-
 import { BaselineFormatError, InvalidContributionError } from './baseline.errors';
 import { BatchContribution, BatchSource, LearningDelta } from './batch-contribution';
 import type { BaselineConfig } from '../config/app-config';
-import { ChannelLearning, ChannelLearningJson, DEFAULT_RELEARN_AFTER, Episode, RelearnAfter, relearnAfterOf } from './channel-learning';
+import { ChannelLearning, ChannelLearningJson, DEFAULT_RELEARN_AFTER, Episode, RelearnAfter, relearnAfterOf, seasonalRelearnAfter } from './channel-learning';
 import { ChannelMap, jsonRecord, setOwn } from './channel-map';
 import { RunningStats, RunningStatsJson } from './running-stats';
+import { DiscreteValues } from '../detection/discrete-values';
+import { SeasonalityMode, SeasonData, SeasonPeriod, SeasonProfile } from '../detection/season-profile';
+import { TwoSidedSketch } from '../detection/tail-sketch';
 
 /**
  * The whole learned baseline: per-channel statistics and what is learned beyond them (tails,
@@ -68,6 +71,10 @@ export interface BaselineStateOptions {
   ledgerCapacity?: number;
   /** When an episode is the new normal (src/baseline/channel-learning.ts). */
   relearnAfter?: RelearnAfter;
+  /** SEASONALITY: which channels are judged against their time of day or week (default auto). */
+  seasonality?: SeasonalityMode;
+  /** TIMEZONE of the season slots (default UTC). A profile learned in another zone starts over. */
+  timezone?: string;
   now?: () => Date;
 }
 
@@ -79,7 +86,8 @@ export type BaselineEvent =
       before: { count: number; mean: number; std: number };
       after: { count: number; mean: number; std: number };
     }
-  | { type: 'window-reset'; reason: string };
+  | { type: 'window-reset'; reason: string }
+  | { type: 'seasonality'; channel: string; from: SeasonPeriod | null; to: SeasonPeriod | null; consistency: number; explained: number };
 
 export interface AbsorbResult {
   status: 'absorbed' | 'duplicate';
@@ -90,8 +98,10 @@ export interface AbsorbResult {
 export interface ChannelEntry {
   channel: string;
   entity?: string;
+  /** For a seasonal channel, `stats` are of its deseasonalised values (src/detection/season-profile.ts). */
   stats: RunningStats;
   mature: boolean;
+  season?: SeasonData;
 }
 
 type StatsRecord = Record<string, RunningStatsJson>;
@@ -144,8 +154,8 @@ export class BaselineState {
 
   /** The options the service's configuration gives (BASELINE_MIN_COUNT, _INCLUDE_ANOMALIES, _HALF_LIFE, _RELEARN_AFTER, _RELEARN_ROWS). */
   static optionsFrom(config: BaselineConfig): BaselineStateOptions {
-    const { minCount, includeAnomalies, halfLife } = config;
-    return { minCount, includeAnomalies, halfLife, relearnAfter: relearnAfterOf(config) };
+    const { minCount, includeAnomalies, halfLife, seasonality, timezone } = config;
+    return { minCount, includeAnomalies, halfLife, relearnAfter: relearnAfterOf(config), seasonality, timezone };
   }
 
   static empty(options: BaselineStateOptions): BaselineState {
@@ -277,12 +287,16 @@ export class BaselineState {
 
   /** Every channel (and entity/channel), copies, for reporting. */
   channels(): ChannelEntry[] {
-    return [...this.stats.entries()].map(({ channel, entity, value }) => ({
-      channel,
-      ...(entity === undefined ? {} : { entity }),
-      stats: value.clone(),
-      mature: value.count >= this.options.minCount,
-    }));
+    return [...this.stats.entries()].map(({ channel, entity, value }) => {
+      const l = this.learned.get(channel, entity);
+      return {
+        channel,
+        ...(entity === undefined ? {} : { entity }),
+        stats: value.clone(),
+        mature: value.count >= this.options.minCount,
+        ...(l?.season && l.period ? { season: l.season.data(l.period) } : {}),
+      };
+    });
   }
 
   /** Whether a channel is in an episode (src/baseline/channel-learning.ts), for reporting and tests. */
@@ -328,7 +342,8 @@ export class BaselineState {
     for (const entry of contribution.channels) {
       const { channel, entity } = entry;
       const incoming = this.incoming(entry);
-      this.fold(channel, entity, incoming, entry.learning);
+      const season = this.fold(channel, entity, incoming, entry.learning);
+      if (season) events.push(season);
       // The channel's all-entities entry follows everything folded, with no learning of its own.
       if (entity !== undefined) this.fold(channel, undefined, incoming, undefined);
       const shift = this.relearn(channel, entity);
@@ -360,15 +375,17 @@ export class BaselineState {
     const stats = this.stats.get(channel, entity);
     if (!l || !stats || !l.episode.active) return undefined;
     const e = l.episode;
-    if (e.progress(l.rows, l.lastTime, this.relearnAfter) < 1 || e.values.count < this.options.minCount) return undefined;
+    const after = l.period ? seasonalRelearnAfter(this.relearnAfter) : this.relearnAfter;
+    if (e.progress(l.rows, l.lastTime, after) < 1 || e.values.count < this.options.minCount) return undefined;
     const n = e.upper + e.lower;
     const distance = Math.abs(e.values.mean - stats.mean);
     if (Math.max(e.upper, e.lower) < 0.9 * n || !(distance > 0) || e.values.std > 0.5 * distance) return undefined;
     const before = summary(stats);
-    const after = stats.withMean(e.values.mean);
-    this.stats.set(channel, entity, after);
+    const moved = stats.withMean(e.values.mean);
+    this.stats.set(channel, entity, moved);
+    l.season?.shift(moved.mean - before.mean);
     l.episode = new Episode();
-    return { before, after: summary(after) };
+    return { before, after: summary(moved) };
   }
   /**
    * All-or-nothing also against overflow: values so large that a merged moment becomes infinite
@@ -400,7 +417,7 @@ export class BaselineState {
     return beyond && beyond.count > 0 ? entry.accepted.clone().merge(beyond) : entry.accepted;
   }
 
-  private fold(channel: string, entity: string | undefined, incoming: RunningStats, learning: LearningDelta | undefined): void {
+  private fold(channel: string, entity: string | undefined, incoming: RunningStats, learning: LearningDelta | undefined): BaselineEvent | undefined {
     if (incoming.count > 0) {
       let stats = this.stats.get(channel, entity);
       if (!stats) this.stats.set(channel, entity, (stats = new RunningStats()));
@@ -412,9 +429,10 @@ export class BaselineState {
       // Normalized so the in-memory state and its reload from baseline.json fold identically.
       stats.merge(incoming).normalize();
     }
-    if (!learning) return;
+    if (!learning) return undefined;
     let l = this.learned.get(channel, entity);
     if (!l) this.learned.set(channel, entity, (l = new ChannelLearning()));
+    const elapsed = learning.time - l.lastTime;
     l.tails.merge(learning.tails);
     l.changeTails.merge(learning.changeTails);
     l.discrete.merge(learning.discrete);
@@ -426,6 +444,37 @@ export class BaselineState {
     if (learning.time === learning.time) l.lastTime = learning.time;
     l.episode = learning.episode.clone();
     l.changeEpisode = learning.changeEpisode.clone();
+    return learning.season ? this.foldSeason(channel, entity, l, learning.season, elapsed) : undefined;
+  }
+
+  /**
+   * Merges the batch's slots into the channel's profile (aged by the time since the last batch) and
+   * decides the period it is judged against. When that changes, what was learned on the values as
+   * they were measured no longer fits: the tails and the list of values start over and the variance
+   * becomes the profile's spread around the new expectation (within the slots, or around the
+   * overall mean when the channel stops being seasonal), so that no batch floods or goes blind in
+   * between.
+   */
+  private foldSeason(channel: string, entity: string | undefined, l: ChannelLearning, season: SeasonProfile, elapsed: number): BaselineEvent | undefined {
+    const timezone = this.options.timezone ?? 'UTC';
+    if (season.timezone !== timezone) return undefined;
+    if (!l.season || l.season.timezone !== timezone) {
+      l.season = new SeasonProfile(timezone);
+      l.period = null;
+    }
+    l.season.age(elapsed).merge(season);
+    const stats = this.stats.get(channel, entity);
+    if (!stats || stats.count < this.options.minCount) return undefined;
+    const fit = l.season.seasonality(this.options.seasonality ?? 'auto', l.period);
+    if (fit.period === l.period) return undefined;
+    const from = l.period;
+    const variance = fit.period === null ? (from === null ? NaN : fit[from].total) : fit[fit.period].within;
+    l.period = fit.period;
+    if (variance === variance) this.stats.set(channel, entity, stats.withVariance(variance));
+    l.tails = new TwoSidedSketch();
+    l.discrete = new DiscreteValues();
+    const shown = fit[fit.period ?? from ?? 'daily'];
+    return { type: 'seasonality', channel, from, to: fit.period, consistency: shown.consistency, explained: shown.explained };
   }
 
   private addToWindow(contribution: BatchContribution, events: BaselineEvent[]): void {
@@ -566,6 +615,12 @@ class FrozenSnapshot implements BaselineSnapshot {
 
 /** What detection reads of a channel: the moments and, once learned, the tails, changes, resolution and last value. */
 function channelBaseline(s: RunningStats, l: ChannelLearning | undefined): ChannelBaseline {
+  const b = momentsAndLearning(s, l);
+  if (l?.season && l.period) b.season = l.season.data(l.period);
+  return b;
+}
+
+function momentsAndLearning(s: RunningStats, l: ChannelLearning | undefined): ChannelBaseline {
   const b: ChannelBaseline = { count: s.count, mean: s.mean, std: s.std, skewness: s.skewness, kurtosis: s.kurtosis };
   if (!l) return b;
   b.tails = l.tails.clone();

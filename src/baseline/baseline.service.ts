@@ -110,6 +110,12 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
           `Level shift on ${who} (batch ${source.key}): re-learned from mean ${fmt(event.before.mean)} std ${fmt(event.before.std)} ` +
             `(n=${fmt(event.before.count)}) to mean ${fmt(event.after.mean)} std ${fmt(event.after.std)} (n=${fmt(event.after.count)})`,
         );
+      } else if (event.type === 'seasonality') {
+        const what = (p: string | null) => (p === null ? 'no season' : `its ${p === 'daily' ? 'time of day' : 'time of week'}`);
+        this.logger.log(
+          `Channel "${event.channel}" (batch ${source.key}) is now judged against ${what(event.to)} (was ${what(event.from)}; ` +
+            `${event.to ?? event.from} profile: split-half consistency ${fmt(event.consistency)}, variance explained ${fmt(event.explained)})`,
+        );
       } else {
         this.logger.log(`Reference window cleared: ${event.reason}`);
       }

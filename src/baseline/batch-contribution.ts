@@ -1,4 +1,5 @@
 import { DiscreteValues } from '../detection/discrete-values';
+import { SeasonProfile } from '../detection/season-profile';
 import { TwoSidedSketch } from '../detection/tail-sketch';
 import { Episode } from './channel-learning';
 import { RunningStats } from './running-stats';
@@ -31,6 +32,8 @@ export interface LearningDelta {
   episode: Episode;
   /** The same for the channel's changes (successive differences). */
   changeEpisode: Episode;
+  /** The batch's slots of the daily and weekly profile (rows with a timestamp, channels without entities). */
+  season?: SeasonProfile;
 }
 
 /**
@@ -73,5 +76,6 @@ export function reviveLearning(d: LearningDelta): LearningDelta {
     changeDiscrete: DiscreteValues.revive(d.changeDiscrete),
     episode: Episode.revive(d.episode),
     changeEpisode: Episode.revive(d.changeEpisode),
+    ...(d.season ? { season: SeasonProfile.revive(d.season) } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { SeasonProfile } from '../detection/season-profile';
 import { ChannelLearning, DEFAULT_RELEARN_AFTER, Episode, EPISODE_OFF } from './channel-learning';
 
 describe('Episode', () => {
@@ -49,5 +50,22 @@ describe('ChannelLearning', () => {
     expect(back.lastTime).toBeNaN();
     expect(back.episode.active).toBe(true);
     expect(() => ChannelLearning.fromJSON({ ...l.toJSON(), rows: -1 }, 'learning "x"')).toThrow(/learning "x"\.rows is not a valid number/);
+  });
+
+  it('keeps its season profile and period; refuses a period without a profile or an unknown one', () => {
+    const l = new ChannelLearning();
+    l.season = new SeasonProfile('Europe/Paris');
+    for (let h = 0; h < 48; h++) l.season.add(Date.UTC(2024, 0, 1, h), h % 24);
+    l.period = 'daily';
+    const json = JSON.parse(JSON.stringify(l.toJSON()));
+    const back = ChannelLearning.fromJSON(json, 'learning "x"');
+    expect(back.period).toBe('daily');
+    expect(back.season?.timezone).toBe('Europe/Paris');
+    expect(back.toJSON()).toEqual(l.toJSON());
+    // Written before seasons existed: no profile, no period.
+    const { season: _s, seasonal: _p, ...older } = json;
+    expect(ChannelLearning.fromJSON(older, 'learning "x"').period).toBeNull();
+    expect(() => ChannelLearning.fromJSON({ ...json, season: null }, 'learning "x"')).toThrow(/learning "x"\.seasonal is set without a season profile/);
+    expect(() => ChannelLearning.fromJSON({ ...json, seasonal: 'hourly' }, 'learning "x"')).toThrow(/must be "daily", "weekly" or null/);
   });
 });

@@ -14,8 +14,12 @@
  * normal; an episode longer than that is, step by step, learned as the new normal. When such an
  * episode is a level (its exceedances on one side, tight around their mean), the channel's center
  * moves to it outright (BaselineState).
+ *
+ * A channel with timestamps also learns its daily and weekly profile (src/detection/season-profile.ts)
+ * and which period, if any, it is judged against.
  */
 import { DiscreteValues, DiscreteValuesJson } from '../detection/discrete-values';
+import { SeasonPeriod, SeasonProfile, SeasonProfileJson } from '../detection/season-profile';
 import { TwoSidedSketch } from '../detection/tail-sketch';
 import { BaselineFormatError } from './baseline.errors';
 import { RunningStats, RunningStatsJson } from './running-stats';
@@ -33,6 +37,17 @@ export interface RelearnAfter {
 }
 
 export const DEFAULT_RELEARN_AFTER: RelearnAfter = { ms: 2 * 3600_000, rows: 1000, minRows: 30 };
+
+/**
+ * A seasonal channel's episodes are judged over a whole day at least: its incidents are days (a
+ * holiday, a missing peak), and moving its level after two hours of one would make the return of
+ * its usual shape the next anomaly (measured: src/detection/README.md).
+ */
+export const SEASONAL_RELEARN_MIN_MS = 24 * 3600_000;
+
+export function seasonalRelearnAfter(after: RelearnAfter): RelearnAfter {
+  return { ...after, ms: Math.max(after.ms, SEASONAL_RELEARN_MIN_MS) };
+}
 
 /** The configured rule: BASELINE_RELEARN_AFTER / _ROWS, never fewer rows than the maturity count. */
 export function relearnAfterOf(config: { relearnAfterMs: number; relearnAfterRows: number; minCount: number }): RelearnAfter {
@@ -146,6 +161,10 @@ export interface ChannelLearningJson {
   rows: number;
   episode: EpisodeJson;
   change_episode: EpisodeJson;
+  /** Daily and weekly slots (src/detection/season-profile.ts); absent or null without timestamps. */
+  season?: SeasonProfileJson | null;
+  /** The period the channel is judged against, null when none. */
+  seasonal?: SeasonPeriod | null;
 }
 
 /** The learned extras of one channel (of one entity). */
@@ -162,6 +181,9 @@ export class ChannelLearning {
   rows = 0;
   episode = new Episode();
   changeEpisode = new Episode();
+  /** Learned from rows with timestamps only. */
+  season: SeasonProfile | undefined = undefined;
+  period: SeasonPeriod | null = null;
 
   clone(): ChannelLearning {
     const c = new ChannelLearning();
@@ -176,10 +198,12 @@ export class ChannelLearning {
     c.rows = this.rows;
     c.episode = this.episode.clone();
     c.changeEpisode = this.changeEpisode.clone();
+    c.season = this.season?.clone();
+    c.period = this.period;
     return c;
   }
 
-  /** Forgetting, as the moments: everything learned so far weighs `factor`. */
+  /** Forgetting, as the moments: everything learned so far weighs `factor` (the season profile forgets in time instead). */
   decay(factor: number): void {
     this.tails.decay(factor);
     this.changeTails.decay(factor);
@@ -201,6 +225,8 @@ export class ChannelLearning {
       rows: this.rows,
       episode: this.episode.toJSON(),
       change_episode: this.changeEpisode.toJSON(),
+      season: this.season ? this.season.toJSON() : null,
+      seasonal: this.period,
     };
   }
 
@@ -222,6 +248,18 @@ export class ChannelLearning {
     c.rows = num(o.rows, `${where}.rows`, (v) => v >= 0);
     c.episode = Episode.fromJSON(o.episode, `${where}.episode`);
     c.changeEpisode = Episode.fromJSON(o.change_episode, `${where}.change_episode`);
+    if (o.season !== undefined && o.season !== null) {
+      try {
+        c.season = SeasonProfile.fromJSON(o.season, `${where}.season`);
+      } catch (err) {
+        throw new BaselineFormatError((err as Error).message);
+      }
+    }
+    if (o.seasonal !== undefined && o.seasonal !== null) {
+      if (o.seasonal !== 'daily' && o.seasonal !== 'weekly') throw new BaselineFormatError(`${where}.seasonal must be "daily", "weekly" or null, got ${JSON.stringify(o.seasonal)}`);
+      if (!c.season) throw new BaselineFormatError(`${where}.seasonal is set without a season profile`);
+      c.period = o.seasonal;
+    }
     return c;
   }
 }

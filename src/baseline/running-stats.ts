@@ -153,6 +153,18 @@ export class RunningStats {
     return s;
   }
 
+  /**
+   * The same count and mean with another variance, Gaussian in shape (skewness 0, excess kurtosis
+   * 0): for a channel whose values start being measured another way (deseasonalised or not).
+   */
+  withVariance(variance: number): RunningStats {
+    const s = this.clone();
+    s.m2 = Math.max(0, variance) * s.count;
+    s.m3 = 0;
+    s.m4 = s.count > 0 ? (3 * s.m2 * s.m2) / s.count : 0;
+    return s;
+  }
+
   /** Population variance M2 / count, as the reference app's `std` is sqrt(M2 / count). 0 when empty. */
   get variance(): number {
     return this.count > 0 ? this.m2 / this.count : 0;

@@ -12,6 +12,8 @@ describe('AppConfig', () => {
     expect(c.detection.zThreshold).toBe(3);
     expect(c.baseline).toMatchObject({ minCount: 30, includeAnomalies: false, halfLife: 2000, relearnAfterMs: 7_200_000, relearnAfterRows: 1000, flushIntervalMs: 30000 });
     expect(AppConfig.forTest({ BASELINE_HALF_LIFE: '0' }).baseline.halfLife).toBeUndefined();
+    expect(c.baseline).toMatchObject({ seasonality: 'auto', timezone: 'UTC' });
+    expect(AppConfig.forTest({ SEASONALITY: 'weekly', TIMEZONE: 'Asia/Kolkata' }).baseline).toMatchObject({ seasonality: 'weekly', timezone: 'Asia/Kolkata' });
     expect(c.ingestion).toMatchObject({ rawPrefix: 'raw/', rawSuffix: '.csv', verifySignatures: true, localWatch: true });
   });
 
@@ -50,6 +52,8 @@ describe('AppConfig', () => {
     ['BASELINE_RELEARN_AFTER', '2 hours', /BASELINE_RELEARN_AFTER must be a duration such as 90m, 2h or 3600s/],
     ['BASELINE_RELEARN_AFTER', '120', /BASELINE_RELEARN_AFTER must be a duration/],
     ['BASELINE_RELEARN_ROWS', '0', /BASELINE_RELEARN_ROWS must be an integer >= 1/],
+    ['SEASONALITY', 'hourly', /SEASONALITY must be auto, off, daily or weekly/],
+    ['TIMEZONE', 'Mars/Olympus', /TIMEZONE must be an IANA time zone such as UTC, Europe\/Paris or America\/New_York; not one: "Mars\/Olympus"/],
   ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
     expect(() => AppConfig.forTest({ [name]: value })).toThrow(ConfigurationError);
     expect(() => AppConfig.forTest({ [name]: value })).toThrow(message);

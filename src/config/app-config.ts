@@ -31,6 +31,10 @@ export interface BaselineConfig {
   relearnAfterMs: number;
   /** ...or after this many rows (rows without timestamps). */
   relearnAfterRows: number;
+  /** Which channels are judged against their time of day or week. */
+  seasonality: 'auto' | 'off' | 'daily' | 'weekly';
+  /** IANA zone of the daily and weekly slots. */
+  timezone: string;
   flushIntervalMs: number;
   localPath: string;
 }
@@ -100,6 +104,8 @@ export class AppConfig {
       halfLife: env.BASELINE_HALF_LIFE === 0 ? undefined : (env.BASELINE_HALF_LIFE ?? 2000),
       relearnAfterMs: durationMs(env.BASELINE_RELEARN_AFTER ?? '2h'),
       relearnAfterRows: env.BASELINE_RELEARN_ROWS ?? 1000,
+      seasonality: env.SEASONALITY ?? 'auto',
+      timezone: env.TIMEZONE ?? 'UTC',
       flushIntervalMs: (env.BASELINE_FLUSH_INTERVAL ?? 30) * 1000,
       localPath: path.resolve(env.BASELINE_LOCAL_PATH ?? 'baseline.json'),
     };

@@ -1,3 +1,4 @@
+import { isTimeZone } from '../detection/local-clock';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -137,6 +138,17 @@ export class EnvironmentVariables {
 
   @IsOptional() @Transform(toNumber) @IsInt({ message: 'BASELINE_RELEARN_ROWS must be an integer >= 1' }) @Min(1, { message: 'BASELINE_RELEARN_ROWS must be an integer >= 1' })
   BASELINE_RELEARN_ROWS?: number;
+
+  @IsOptional() @Transform(toStr) @IsIn(['auto', 'off', 'daily', 'weekly'], { message: 'SEASONALITY must be auto, off, daily or weekly' })
+  SEASONALITY?: 'auto' | 'off' | 'daily' | 'weekly';
+
+  @IsOptional()
+  @Transform(toStr)
+  @ValidateBy({
+    name: 'timeZone',
+    validator: { validate: (v: unknown) => typeof v === 'string' && isTimeZone(v), defaultMessage: (a) => `TIMEZONE must be an IANA time zone such as UTC, Europe/Paris or America/New_York; not one: ${JSON.stringify(a?.value)}` },
+  })
+  TIMEZONE?: string;
 
   @IsOptional() @Transform(toNumber) @IsNumber({}, { message: 'BASELINE_FLUSH_INTERVAL must be a number of seconds >= 1' }) @Min(1, { message: 'BASELINE_FLUSH_INTERVAL must be a number of seconds >= 1' })
   BASELINE_FLUSH_INTERVAL?: number;

@@ -34,7 +34,7 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
 <main>
   <section class="wide"><h2>Anomaly rate per batch</h2><svg id="rate-chart" role="img" aria-label="anomaly rate per batch"></svg></section>
   <div id="channels" style="display:contents"></div>
-  <section><h2>Baseline</h2><table id="baseline"><thead><tr><th>channel</th><th>observations</th><th>mean</th><th>std</th><th>mature</th></tr></thead><tbody></tbody></table></section>
+  <section><h2>Baseline</h2><table id="baseline"><thead><tr><th>channel</th><th>observations</th><th>mean</th><th>std</th><th>mature</th><th>seasonal</th></tr></thead><tbody></tbody></table></section>
   <section class="wide"><h2>Recent anomalies</h2><table id="anomalies"><thead><tr><th>time</th><th>reasons</th><th>score</th><th>file</th></tr></thead><tbody></tbody></table></section>
 </main>
 <script>
@@ -89,9 +89,11 @@ function renderChannels(batches, baseline) {
     }
     const base = baseline.channels?.[ch];
     const z = baseline.z_threshold ?? 3;
-    const band = base && base.baseline_mature ? [base.mean - z * base.std, base.mean + z * base.std] : null;
+    const seasonal = base && base.baseline_mature && base.season;
+    const band = seasonal ? base.season.band : base && base.baseline_mature ? [base.mean - z * base.std, base.mean + z * base.std] : null;
     lineChart(sec.querySelector('svg'), points, { band });
-    sec.querySelector('h2 span').textContent = points.filter((p) => p.flag).length + ' flagged of ' + points.length + (band ? ' · band mean ± ' + z + ' std' : ' · baseline immature');
+    const what = seasonal ? ' · band of this hour (' + base.seasonal + ' profile, ' + base.season.timezone + ')' : band ? ' · band mean ± ' + z + ' std' : ' · baseline immature';
+    sec.querySelector('h2 span').textContent = points.filter((p) => p.flag).length + ' flagged of ' + points.length + what;
   }
 }
 
@@ -107,7 +109,7 @@ function renderTotals(summary) {
 
 function renderBaseline(baseline) {
   $('baseline').tBodies[0].innerHTML = Object.entries(baseline.channels || {}).map(([ch, s]) =>
-    '<tr><td>' + esc(ch) + '</td><td>' + s.observations + '</td><td>' + fmt(s.mean) + '</td><td>' + fmt(s.std) + '</td><td>' + (s.baseline_mature ? 'yes' : '<span class="muted">no</span>') + '</td></tr>').join('');
+    '<tr><td>' + esc(ch) + '</td><td>' + s.observations + '</td><td>' + fmt(s.mean) + '</td><td>' + fmt(s.std) + '</td><td>' + (s.baseline_mature ? 'yes' : '<span class="muted">no</span>') + '</td><td>' + (s.seasonal ? esc(s.seasonal) : '<span class="muted">no</span>') + '</td></tr>').join('');
 }
 
 function renderAnomalies(recent) {

@@ -17,6 +17,8 @@
  *   scale estimated from n values.
  * - `none`: nothing to compare with (no baseline, no sample).
  *
+ * A seasonal channel (./season-profile.ts) is all of this on its deseasonalised value y(x, t).
+ *
  * The scale is floored by the channel's resolution (the smallest step between distinct values it
  * has shown) and by STD_FLOOR_RELATIVE * |mean|: a quantised channel resting on one value has a
  * standard deviation of 0, and a step to a neighbouring value it has already shown must not be
@@ -24,6 +26,7 @@
  */
 import { ChannelBaseline, DiscreteData, SketchData } from './detection.types';
 import { ordinaryValues } from './discrete-values';
+import { SeasonCurve } from './season-profile';
 import { stdFloor } from './std-floor';
 import { TailModel } from './tail-sketch';
 import { normalQuantile, normalTail } from './tail-thresholds';
@@ -98,6 +101,11 @@ export interface ChannelModel {
   corroborateLower: number;
   /** The previous value of the channel (for the first row's change), NaN when unknown. */
   previous: number;
+  /**
+   * For a seasonal channel, y(x, t): the pipeline scores and learns y in place of x, and the season
+   * profile learns the x of what was learned of y.
+   */
+  season?: SeasonCurve;
 }
 
 export interface ChannelModelSettings {
@@ -135,6 +143,7 @@ export function buildChannelModel(
     corroborateUpper: Infinity,
     corroborateLower: Infinity,
     previous: b?.last ?? NaN,
+    ...(b?.season ? { season: new SeasonCurve(b.season) } : {}),
   };
   const resolution = b?.resolution ?? Infinity;
   if (usable(b)) {
@@ -149,7 +158,9 @@ export function buildChannelModel(
       const scale = flooredScale(c.std, 0, resolution, model.zScale);
       model.change = standardiser(c.mean, scale, c.tails, c.discrete);
       const learned = weight(c.tails) >= MIN_TAIL_WEIGHT && weight(b.tails) >= MIN_TAIL_WEIGHT;
-      if (learned && c.std < SMOOTH_RATIO * b.std) {
+      // A seasonal channel's y moves at slot edges and when its profile is updated between batches:
+      // its changes say nothing reliable, its level around the profile does.
+      if (learned && c.std < SMOOTH_RATIO * b.std && !b.season) {
         model.test = 'change';
         model.tested = model.change;
       }

@@ -3,6 +3,8 @@
  * processing pipeline that feeds it rows, and the baseline that feeds it learned statistics.
  */
 
+import type { SeasonData } from './season-profile';
+
 /** What detection needs to know about one channel's learned distribution. */
 export interface ChannelBaseline {
   count: number;
@@ -26,6 +28,11 @@ export interface ChannelBaseline {
   resolution?: number;
   /** The channel's last value (in file order), for the change of the next batch's first row. */
   last?: number;
+  /**
+   * Set when the channel follows the clock (./season-profile.ts): it is then scored, and everything
+   * above is learned, on its deseasonalised value y(x, t).
+   */
+  season?: SeasonData;
 }
 
 /** Distinct values and their weights, for a channel (or its changes) with few of them. */
@@ -79,6 +86,8 @@ export interface DetectionSettings {
   joint?: boolean;
   /** Complete reference-window rows before the joint test has a model (default 1,000). */
   jointMinRows?: number;
+  /** IANA time zone of the daily and weekly slots (default UTC). */
+  timezone?: string;
 }
 
 /** Per-row result, written as the scored CSV's extra columns. */

@@ -372,7 +372,8 @@ class RowDetector implements Detector {
     const parts: string[] = [];
     for (let c = 0; c < this.channels.length; c++) {
       if (out.channelAnomalous[c]) {
-        const what = models[c].test === 'cold' ? 'robust z' : models[c].test === 'change' ? 'change z' : 'z';
+        const m = models[c];
+        const what = (m.season && m.test !== 'cold' ? 'seasonal ' : '') + (m.test === 'cold' ? 'robust z' : m.test === 'change' ? 'change z' : 'z');
         parts.push(`${this.channels[c]} ${what}=${formatZ(this.tested[c])}`);
       }
       // Called before the joint test's channels are marked in channelAnomalous.

@@ -1,9 +1,11 @@
 import { BatchContribution, LearningDelta } from '../baseline/batch-contribution';
-import { DEFAULT_RELEARN_AFTER, Episode, RelearnAfter } from '../baseline/channel-learning';
+import { DEFAULT_RELEARN_AFTER, Episode, RelearnAfter, seasonalRelearnAfter } from '../baseline/channel-learning';
 import { RunningStats } from '../baseline/running-stats';
 import { ChannelModel, Standardiser } from '../detection/channel-model';
 import { RowScore } from '../detection/detection.types';
 import { changeKey, DiscreteValues } from '../detection/discrete-values';
+import { LocalClock } from '../detection/local-clock';
+import { SeasonProfile } from '../detection/season-profile';
 import { TwoSidedSketch } from '../detection/tail-sketch';
 import { BadInputError } from './bad-input.error';
 
@@ -25,6 +27,8 @@ export interface ContributionSources {
   /** The learning state of a channel before the batch (undefined: a new channel). */
   start?(channel: string, entity: string | undefined): LearningStart | undefined;
   relearnAfter?: RelearnAfter;
+  /** IANA zone of the season profile's slots (default UTC). */
+  timezone?: string;
 }
 
 /** What is learned of one quantity (a channel's values, or its changes) and where. */
@@ -46,6 +50,8 @@ interface Track {
   /** A change beyond its limit joins the change statistics at its limit, as a value joins the moments. */
   change: Learning;
   sample: number[];
+  /** The batch's slots, from the first row with a timestamp (channels without entities only). */
+  season?: SeasonProfile;
   last: number;
   rows: number;
   time: number;
@@ -73,6 +79,11 @@ export class ContributionBuilder {
   private lastEntity: string | undefined;
   private lastTracks: EntityTracks | null = null;
   private readonly relearnAfter: RelearnAfter;
+  private readonly seasonalRelearnAfter: RelearnAfter;
+  private readonly clock: LocalClock;
+  /** What the last learnQuantity learned of its value, and with which weight. */
+  private learnedX = NaN;
+  private learnedW = 0;
 
   constructor(
     private readonly channels: readonly string[],
@@ -82,6 +93,8 @@ export class ContributionBuilder {
     this.ring = new Float64Array(Math.max(1, windowCapacity) * channels.length);
     this.ringEntities = new Array(windowCapacity);
     this.relearnAfter = sources.relearnAfter ?? DEFAULT_RELEARN_AFTER;
+    this.seasonalRelearnAfter = seasonalRelearnAfter(this.relearnAfter);
+    this.clock = new LocalClock(sources.timezone ?? 'UTC');
   }
 
   /** One scored row: its values are `values[offset, offset + channels)`; `time` ms since the epoch or NaN. */
@@ -91,7 +104,7 @@ export class ContributionBuilder {
     for (let c = 0; c < k; c++) {
       const v = values[offset + c];
       if (v !== v) continue; // NaN: missing, in none
-      this.learn(et.tracks[c], et.models[c], v, time);
+      this.learn(et.tracks[c], et.models[c], v, time, entity === undefined);
     }
     if (score.scorable && !score.anomaly && this.windowCapacity > 0) {
       const at = this.ringNext * k;
@@ -133,6 +146,7 @@ export class ContributionBuilder {
           time: t.time,
           episode: level.episode,
           changeEpisode: change.episode,
+          ...(t.season ? { season: t.season } : {}),
         };
         const entry: BatchContribution['channels'][number] = {
           channel: this.channels[c],
@@ -159,21 +173,34 @@ export class ContributionBuilder {
     return { channels, normalRows, windowColumns: [...this.channels] };
   }
 
-  /** One value of one channel: its level, then its change from the channel's previous value. */
-  private learn(t: Track, m: ChannelModel, v: number, time: number): void {
+  /**
+   * One value of one channel: its level, then its change from the channel's previous value, and
+   * its slot of the season profile. For a seasonal channel `v` is already its deseasonalised y.
+   */
+  private learn(t: Track, m: ChannelModel, v: number, time: number, seasons: boolean): void {
     t.rows++;
     if (time === time) t.time = time;
-    if (m.level === undefined) t.level.within.push(v);
-    else if (this.learnQuantity(t.level, m.level, v, v, t.rows, time) && t.sample.length < RESOLUTION_SAMPLE) t.sample.push(v);
+    if (m.level === undefined) {
+      t.level.within.push(v);
+      this.learnedX = v;
+      this.learnedW = 1;
+    } else if (this.learnQuantity(t.level, m.level, v, v, t.rows, time, m.season !== undefined) && t.sample.length < RESOLUTION_SAMPLE) {
+      t.sample.push(m.season ? m.season.restored(v, time) : v);
+    }
+    if (seasons && time === time) {
+      // The profile learns x as the level learned it: a spike at its limit, not as it is.
+      t.season ??= new SeasonProfile(this.clock.timeZone);
+      t.season.add(this.clock.local(time), m.season ? m.season.restored(this.learnedX, time) : this.learnedX, this.learnedW);
+    }
     const prev = t.last;
     t.last = v;
     if (prev !== prev) return;
-    const d = v - prev;
+    const change = v - prev;
     if (m.change === undefined) {
-      t.change.within.push(d);
-      t.change.discrete.add(changeKey(d));
+      t.change.within.push(change);
+      t.change.discrete.add(changeKey(change));
     } else {
-      this.learnQuantity(t.change, m.change, d, changeKey(d), t.rows, time);
+      this.learnQuantity(t.change, m.change, change, changeKey(change), t.rows, time, m.season !== undefined);
     }
   }
 
@@ -183,7 +210,7 @@ export class ContributionBuilder {
    * out; inside one it counts as the episode grows old. A quantised channel lists it either way: it
    * becomes ordinary only by recurring outside episodes. Returns whether it was within.
    */
-  private learnQuantity(q: Learning, st: Standardiser, x: number, key: number, row: number, time: number): boolean {
+  private learnQuantity(q: Learning, st: Standardiser, x: number, key: number, row: number, time: number, seasonal: boolean): boolean {
     const s = (x - st.center) / st.scale;
     const limit = s >= 0 ? st.learnUpper : st.learnLower;
     const exceeded = Math.abs(s) > limit && !(st.ordinary?.has(key) ?? false);
@@ -192,13 +219,17 @@ export class ContributionBuilder {
       q.tails.add(s);
       q.discrete.add(key);
       q.within.push(x);
+      this.learnedX = x;
+      this.learnedW = 1;
       return true;
     }
     q.beyond?.push(x);
-    const w = q.episode.active ? q.episode.progress(row, time, this.relearnAfter) : 1;
+    const w = q.episode.active ? q.episode.progress(row, time, seasonal ? this.seasonalRelearnAfter : this.relearnAfter) : 1;
     if (q.episode.active) q.tails.add(s, w);
     q.discrete.add(key, w);
-    weightedPush(q.limited, st.center + (s >= 0 ? 1 : -1) * limit * st.scale, w);
+    this.learnedX = st.center + (s >= 0 ? 1 : -1) * limit * st.scale;
+    this.learnedW = w;
+    weightedPush(q.limited, this.learnedX, w);
     return false;
   }
 
@@ -264,7 +295,8 @@ function smallestStep(values: number[]): number {
   let best = Infinity;
   for (let i = 1; i < sorted.length; i++) {
     const d = sorted[i] - sorted[i - 1];
-    if (d > 0 && d < best) best = d;
+    // Steps at the last bits of a double are rounding (a deseasonalised value put back), not the channel's.
+    if (d > 1e-9 * Math.abs(sorted[i]) && d < best) best = d;
   }
   return best;
 }

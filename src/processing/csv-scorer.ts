@@ -14,6 +14,7 @@ import { ScoredCsvWriter } from './scored-csv.writer';
 import { ScoringWorkerClient } from './scoring-worker.client';
 import { snapshotData } from './snapshot-transfer';
 import { parseTimestamp } from './timestamp-parser';
+import { deseasonalise, SeasonCurve } from '../detection/season-profile';
 
 export interface ScoringSettings {
   detection: DetectionSettings;
@@ -146,6 +147,8 @@ export class CsvScorer {
   private indices: Int32Array = new Int32Array(0);
   private entityIndex = -1;
   private timeIndex = -1;
+  /** Per channel, d(t) of a seasonal channel (empty when none is seasonal). */
+  private seasons: (SeasonCurve | undefined)[] = [];
   /** Each channel's last finite value in file order before the next block: where its changes start. */
   private lastValues: Float64Array = new Float64Array(0);
   private started = false;
@@ -324,12 +327,14 @@ export class CsvScorer {
       cache: this.settings.forestCache,
       coldStartSample: this.coldStartSample,
     });
+    this.seasons = this.timeIndex >= 0 && this.entityIndex < 0 ? detector.channelModels(undefined).map((m) => m.season) : [];
+    if (!this.seasons.some(Boolean)) this.seasons = [];
     this.rowScore = detector.newRowScore();
     this.lastValues = Float64Array.from(detector.channelModels(undefined), (m) => m.previous);
     const start = learningStarts(this.snapshot);
     this.contribution = new ContributionBuilder(
       inference.channels,
-      { models: (entity) => detector.channelModels(entity), start, relearnAfter: this.settings.relearnAfter },
+      { models: (entity) => detector.channelModels(entity), start, relearnAfter: this.settings.relearnAfter, timezone: this.settings.detection.timezone },
       this.settings.windowCapacity ?? 2048,
     );
     this.csv = new ScoredCsvWriter(this.writer, inference.channels);
@@ -383,6 +388,9 @@ export class CsvScorer {
     const block = this.block;
     if (block === null || block.rows === 0 || this.detector === null) return;
     this.block = null;
+    // A seasonal channel is scored and learned on x - d(t): done once here, so the detector, its
+    // worker thread and the contribution all read the same values. The scored file keeps the row's bytes.
+    if (this.seasons.length > 0) deseasonalise(block.values, block.rows, this.seasons, block.times);
     if (
       this.worker === null &&
       !this.usedWorker &&

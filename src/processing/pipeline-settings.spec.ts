@@ -4,7 +4,7 @@ import { pipelineSettings } from './pipeline-settings';
 describe('pipelineSettings', () => {
   it('takes the defaults from the configuration', () => {
     expect(pipelineSettings(AppConfig.forTest({}))).toEqual({
-      detection: { zThreshold: 3, minCount: 30, trees: 100, seed: 42 },
+      detection: { zThreshold: 3, minCount: 30, trees: 100, seed: 42, timezone: 'UTC' },
       channels: [],
       entityColumn: undefined,
       minCount: 30,
@@ -12,7 +12,7 @@ describe('pipelineSettings', () => {
     });
   });
 
-  it('follows the environment: thresholds, maturity, forest, channels, entity, re-learning', () => {
+  it('follows the environment: thresholds, maturity, forest, channels, entity, re-learning, time zone', () => {
     const s = pipelineSettings(
       AppConfig.forTest({
         Z_THRESHOLD: '4',
@@ -23,10 +23,11 @@ describe('pipelineSettings', () => {
         ENTITY_COLUMN: 'host',
         BASELINE_RELEARN_AFTER: '90m',
         BASELINE_RELEARN_ROWS: '400',
+        TIMEZONE: 'America/New_York',
       }),
     );
     expect(s).toEqual({
-      detection: { zThreshold: 4, minCount: 50, trees: 20, seed: 7 },
+      detection: { zThreshold: 4, minCount: 50, trees: 20, seed: 7, timezone: 'America/New_York' },
       channels: ['a', 'b'],
       entityColumn: 'host',
       minCount: 50,

@@ -14,6 +14,7 @@ export function pipelineSettings(config: AppConfig): PipelineSettings {
       minCount: baseline.minCount,
       trees: detection.trees,
       seed: detection.seed,
+      timezone: baseline.timezone,
     },
     channels: detection.channels,
     entityColumn: detection.entityColumn,

@@ -28,6 +28,13 @@
  *   requests explain), latency following cpu; every channel is clamped to within 2.5 std of its own
  *   mean, so only the combination is unusual (truth channel `cpu_pct`).
  *
+ * - `seasonal`: channels that follow the clock, `timestamp,requests_per_min,cpu_pct,temperature`:
+ *   requests = 120 + 400 b(t) with b(t) an office-hours bump (0 at night, 1 at 13:00 on weekdays,
+ *   0.25 of it at weekends), noise N(0, 8 + 0.05 * mean) (busier hours are noisier); cpu = 8 +
+ *   0.1 * requests + N(0, 2); temperature = 20 + 4 sin(2 pi (hour - 9) / 24) + N(0, 0.5). Injected
+ *   anomalies are pushed 5-8 of the channel's spread *at that hour*, which mostly stays inside the
+ *   range the channel covers over a day: only a baseline that knows the time of day can see them.
+ *
  * Injected anomalies (all profiles): max(1, floor(rows / 20)) distinct rows, one random channel
  * each (a correlation break instead for some rows of `correlated`). For the Gaussian profiles the value is pushed 5-8 of the channel's std away, random sign,
  * added to the value drawn (as the reference producer does: its wind_speed anomalies go negative).
@@ -43,9 +50,9 @@ import {
   uniform,
 } from '../detection/seeded-random';
 
-export type BatchProfile = 'reference' | 'drift' | 'fast-drift' | 'quiet-fifth' | 'level-shift' | 'server' | 'correlated';
+export type BatchProfile = 'reference' | 'drift' | 'fast-drift' | 'quiet-fifth' | 'level-shift' | 'server' | 'correlated' | 'seasonal';
 
-export const BATCH_PROFILES: readonly BatchProfile[] = ['reference', 'drift', 'fast-drift', 'quiet-fifth', 'level-shift', 'server', 'correlated'];
+export const BATCH_PROFILES: readonly BatchProfile[] = ['reference', 'drift', 'fast-drift', 'quiet-fifth', 'level-shift', 'server', 'correlated', 'seasonal'];
 
 export const LEVEL_SHIFT_AT = 100;
 export const LEVEL_SHIFT_STD = 6;
@@ -122,6 +129,7 @@ export function generateBatch(options: GenerateBatchOptions): GeneratedBatch {
   const inject = options.injectAnomalies ?? !(profile === 'quiet-fifth' && batchIndex % 5 === 4);
   if (profile === 'server') return serverBatch(rows, start.getTime(), rng, inject, batchIndex);
   if (profile === 'correlated') return correlatedBatch(rows, start.getTime(), rng, inject, batchIndex);
+  if (profile === 'seasonal') return seasonalBatch(rows, start.getTime(), rng, inject);
   return sensorBatch(rows, start.getTime(), rng, inject, batchIndex, profile);
 }
 
@@ -272,4 +280,43 @@ function correlatedBatch(rows: number, startMs: number, rng: Rng, inject: boolea
     lines.push(`${formatTimestamp(startMs + r * 60_000)},web-01,${formatValue(v[0])},${formatValue(v[1])},${formatValue(v[2])},${formatValue(v[3])}`);
   }
   return { csv: lines.join('\n') + '\n', truth, columns: [...CORRELATED_COLUMNS] };
+}
+
+export const SEASONAL_COLUMNS = ['timestamp', 'requests_per_min', 'cpu_pct', 'temperature'];
+
+/** The office-hours bump: 0 at night, 1 at 13:00 UTC on weekdays, a quarter of that at weekends. */
+function officeHours(ms: number): number {
+  const hour = (ms / 3_600_000) % 24;
+  const weekday = (Math.floor(ms / 86_400_000) + 3) % 7; // 0 = Monday
+  const bump = hour > 7 && hour < 19 ? Math.sin((Math.PI * (hour - 7)) / 12) ** 2 : 0;
+  return weekday >= 5 ? 0.25 * bump : bump;
+}
+
+function seasonalBatch(rows: number, startMs: number, rng: Rng, inject: boolean): GeneratedBatch {
+  const lines: string[] = [SEASONAL_COLUMNS.join(',')];
+  const data: number[][] = [];
+  const spread: number[][] = [];
+  for (let r = 0; r < rows; r++) {
+    const t = startMs + r * 60_000;
+    const requestsMean = 120 + 400 * officeHours(t);
+    const requestsStd = 8 + 0.05 * requestsMean;
+    const requests = normal(rng, requestsMean, requestsStd);
+    const cpu = 8 + 0.1 * requests + normal(rng, 0, 2);
+    const temperature = 20 + 4 * Math.sin((2 * Math.PI * ((t / 3_600_000) % 24 - 9)) / 24) + normal(rng, 0, 0.5);
+    data.push([requests, cpu, temperature]);
+    // cpu's own spread at that hour: its noise plus what the requests' noise passes on.
+    spread.push([requestsStd, Math.hypot(2, 0.1 * requestsStd), 0.5]);
+  }
+  const anomalies = pickAnomalies(rng, rows, 3, inject);
+  const truth: TruthEntry[] = [];
+  for (const [row, c] of [...anomalies.entries()].sort((a, b) => a[0] - b[0])) {
+    const sign = rng() < 0.5 ? -1 : 1;
+    data[row][c] += sign * uniform(rng, 5, 8) * spread[row][c];
+    truth.push({ row, channel: SEASONAL_COLUMNS[c + 1] });
+  }
+  for (let r = 0; r < rows; r++) {
+    const v = data[r];
+    lines.push(`${formatTimestamp(startMs + r * 60_000)},${formatValue(v[0])},${formatValue(v[1])},${formatValue(v[2])}`);
+  }
+  return { csv: lines.join('\n') + '\n', truth, columns: [...SEASONAL_COLUMNS] };
 }

@@ -3,13 +3,14 @@ import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/sw
 import { BaselineService } from '../baseline/baseline.service';
 import { jsonRecord, setOwn } from '../baseline/channel-map';
 import { AppConfig } from '../config/app-config';
-import { BaselineCurrentDto, ChannelBaselineDto } from './dto/baseline-current.dto';
+import { SeasonCurve } from '../detection/season-profile';
+import { BaselineCurrentDto, ChannelBaselineDto, SeasonNowDto } from './dto/baseline-current.dto';
 
 const round4 = (x: number) => Math.round(x * 10000) / 10000;
 
 @ApiTags('baseline')
 @Controller('baseline')
-@ApiExtraModels(ChannelBaselineDto)
+@ApiExtraModels(ChannelBaselineDto, SeasonNowDto)
 export class BaselineController {
   constructor(
     private readonly baseline: BaselineService,
@@ -24,8 +25,25 @@ export class BaselineController {
     // name like "__proto__" is just a key.
     const channels = jsonRecord<ChannelBaselineDto>();
     const entities = jsonRecord<Record<string, ChannelBaselineDto>>();
-    for (const { channel, entity, stats, mature } of this.baseline.channels()) {
-      const dto = { observations: round4(stats.count), mean: round4(stats.mean), std: round4(stats.std), baseline_mature: mature };
+    const now = Date.now();
+    const z = this.config.detection.zThreshold;
+    for (const { channel, entity, stats, mature, season } of this.baseline.channels()) {
+      const dto: ChannelBaselineDto = {
+        observations: round4(stats.count),
+        mean: round4(stats.mean),
+        std: round4(stats.std),
+        baseline_mature: mature,
+        seasonal: season?.period ?? null,
+      };
+      if (season) {
+        const curve = new SeasonCurve(season);
+        dto.season = {
+          timezone: season.timezone,
+          slot: curve.slot(now),
+          expected: round4(curve.restored(stats.mean, now)),
+          band: [round4(curve.restored(stats.mean - z * stats.std, now)), round4(curve.restored(stats.mean + z * stats.std, now))],
+        };
+      }
       if (entity === undefined) {
         setOwn(channels, channel, dto);
       } else {

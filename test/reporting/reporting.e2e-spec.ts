@@ -153,10 +153,10 @@ describe('reporting endpoints against the S3 test server', () => {
     const res = await http().get('/baseline/current').expect(200);
     expect(res.body).toMatchObject({ last_updated: '2026-02-24T00:11:02.118412', z_threshold: 3, min_count: 30 });
     expect(res.body.channels).toEqual({
-      temperature: { observations: 104, mean: 22, std: 1.5, baseline_mature: true },
-      humidity: { observations: 104, mean: 55, std: 5, baseline_mature: true },
-      pressure: { observations: 104, mean: 1013, std: 3, baseline_mature: true },
-      wind_speed: { observations: 104, mean: 10, std: 2.5, baseline_mature: true },
+      temperature: { observations: 104, mean: 22, std: 1.5, baseline_mature: true, seasonal: null },
+      humidity: { observations: 104, mean: 55, std: 5, baseline_mature: true, seasonal: null },
+      pressure: { observations: 104, mean: 1013, std: 3, baseline_mature: true, seasonal: null },
+      wind_speed: { observations: 104, mean: 10, std: 2.5, baseline_mature: true, seasonal: null },
     });
   });
 
