@@ -229,9 +229,10 @@ async function evaluateReal(dir: string, run: RealRun, args: Args): Promise<void
     out.skab = await evaluateSkab(skabDir, run);
     if (args.realAblation) {
       const variants: Record<string, Partial<RealRun['settings']['detection']>> = {
+        'sustained test off': { sustained: false },
         'joint off': { joint: false },
         'isolation off': { isolation: 'off' },
-        'both off (per-channel tests only)': { joint: false, isolation: 'off' },
+        'joint and isolation off (per-channel tests only)': { joint: false, isolation: 'off' },
         'joint from 256 window rows': { jointMinRows: 256 },
       };
       out.skabAblation = {};

@@ -384,6 +384,8 @@ export class BaselineState {
     const moved = stats.withMean(e.values.mean);
     this.stats.set(channel, entity, moved);
     l.season?.shift(moved.mean - before.mean);
+    // e measured the distance from the old center: from the new one it starts again.
+    l.sustainedLast = 0;
     l.episode = new Episode();
     return { before, after: summary(moved) };
   }
@@ -444,6 +446,10 @@ export class BaselineState {
     if (learning.time === learning.time) l.lastTime = learning.time;
     l.episode = learning.episode.clone();
     l.changeEpisode = learning.changeEpisode.clone();
+    if (learning.sustained) {
+      l.sustained.merge(learning.sustained.stats).normalize();
+      l.sustainedLast = learning.sustained.last;
+    }
     return learning.season ? this.foldSeason(channel, entity, l, learning.season, elapsed) : undefined;
   }
 
@@ -473,6 +479,7 @@ export class BaselineState {
     if (variance === variance) this.stats.set(channel, entity, stats.withVariance(variance));
     l.tails = new TwoSidedSketch();
     l.discrete = new DiscreteValues();
+    l.sustainedLast = 0;
     const shown = fit[fit.period ?? from ?? 'daily'];
     return { type: 'seasonality', channel, from, to: fit.period, consistency: shown.consistency, explained: shown.explained };
   }
@@ -631,6 +638,7 @@ function momentsAndLearning(s: RunningStats, l: ChannelLearning | undefined): Ch
     b.change = change;
   }
   if (Number.isFinite(l.resolution)) b.resolution = l.resolution;
+  b.sustained = { count: l.sustained.count, mean: l.sustained.mean, std: l.sustained.std, last: l.sustainedLast };
   if (Number.isFinite(l.last)) b.last = l.last;
   return b;
 }

@@ -34,6 +34,8 @@ export interface LearningDelta {
   changeEpisode: Episode;
   /** The batch's slots of the daily and weekly profile (rows with a timestamp, channels without entities). */
   season?: SeasonProfile;
+  /** The sustained statistic e (src/detection/channel-model.ts): its moments, and its value at the end of the batch. */
+  sustained?: { stats: RunningStats; last: number };
 }
 
 /**
@@ -77,5 +79,6 @@ export function reviveLearning(d: LearningDelta): LearningDelta {
     episode: Episode.revive(d.episode),
     changeEpisode: Episode.revive(d.changeEpisode),
     ...(d.season ? { season: SeasonProfile.revive(d.season) } : {}),
+    ...(d.sustained ? { sustained: { stats: RunningStats.revive(d.sustained.stats), last: d.sustained.last } } : {}),
   };
 }

@@ -50,6 +50,13 @@ describe('ChannelLearning', () => {
     expect(back.lastTime).toBeNaN();
     expect(back.episode.active).toBe(true);
     expect(() => ChannelLearning.fromJSON({ ...l.toJSON(), rows: -1 }, 'learning "x"')).toThrow(/learning "x"\.rows is not a valid number/);
+    // The sustained statistic: kept, and bounded by the clip of the values it averages.
+    l.sustained.push(0.4);
+    l.sustainedLast = -1.5;
+    const again = ChannelLearning.fromJSON(JSON.parse(JSON.stringify(l.toJSON())), 'learning "x"');
+    expect(again.sustainedLast).toBe(-1.5);
+    expect(again.sustained.toJSON()).toEqual(l.sustained.toJSON());
+    expect(() => ChannelLearning.fromJSON({ ...l.toJSON(), sustained: { ...l.toJSON().sustained!, last: 9 } }, 'learning "x"')).toThrow(/learning "x"\.sustained\.last/);
   });
 
   it('keeps its season profile and period; refuses a period without a profile or an unknown one', () => {

@@ -18,6 +18,7 @@
  * A channel with timestamps also learns its daily and weekly profile (src/detection/season-profile.ts)
  * and which period, if any, it is judged against.
  */
+import { SUSTAINED_CLIP } from '../detection/channel-model';
 import { DiscreteValues, DiscreteValuesJson } from '../detection/discrete-values';
 import { SeasonPeriod, SeasonProfile, SeasonProfileJson } from '../detection/season-profile';
 import { TwoSidedSketch } from '../detection/tail-sketch';
@@ -165,6 +166,8 @@ export interface ChannelLearningJson {
   season?: SeasonProfileJson | null;
   /** The period the channel is judged against, null when none. */
   seasonal?: SeasonPeriod | null;
+  /** The sustained statistic e: moments, value after the last row (absent: written before it existed). */
+  sustained?: { stats: RunningStatsJson; last: number };
 }
 
 /** The learned extras of one channel (of one entity). */
@@ -184,6 +187,8 @@ export class ChannelLearning {
   /** Learned from rows with timestamps only. */
   season: SeasonProfile | undefined = undefined;
   period: SeasonPeriod | null = null;
+  sustained = new RunningStats();
+  sustainedLast = 0;
 
   clone(): ChannelLearning {
     const c = new ChannelLearning();
@@ -200,6 +205,8 @@ export class ChannelLearning {
     c.changeEpisode = this.changeEpisode.clone();
     c.season = this.season?.clone();
     c.period = this.period;
+    c.sustained = this.sustained.clone();
+    c.sustainedLast = this.sustainedLast;
     return c;
   }
 
@@ -210,6 +217,7 @@ export class ChannelLearning {
     this.change.decay(factor);
     this.discrete.decay(factor);
     this.changeDiscrete.decay(factor);
+    this.sustained.decay(factor);
   }
 
   toJSON(): ChannelLearningJson {
@@ -227,6 +235,7 @@ export class ChannelLearning {
       change_episode: this.changeEpisode.toJSON(),
       season: this.season ? this.season.toJSON() : null,
       seasonal: this.period,
+      sustained: { stats: this.sustained.toJSON(), last: this.sustainedLast },
     };
   }
 
@@ -254,6 +263,11 @@ export class ChannelLearning {
       } catch (err) {
         throw new BaselineFormatError((err as Error).message);
       }
+    }
+    if (o.sustained !== undefined) {
+      const e = objectAt(o.sustained, `${where}.sustained`);
+      c.sustained = stats(e.stats, `${where}.sustained.stats`);
+      c.sustainedLast = num(e.last, `${where}.sustained.last`, (v) => Math.abs(v) <= SUSTAINED_CLIP);
     }
     if (o.seasonal !== undefined && o.seasonal !== null) {
       if (o.seasonal !== 'daily' && o.seasonal !== 'weekly') throw new BaselineFormatError(`${where}.seasonal must be "daily", "weekly" or null, got ${JSON.stringify(o.seasonal)}`);

@@ -17,6 +17,15 @@
  *   scale estimated from n values.
  * - `none`: nothing to compare with (no baseline, no sample).
  *
+ * Beside the `level` test, a `sustained` one: e, an exponentially weighted mean (SUSTAINED_LAMBDA,
+ * about the last 20 values) of the level's s clipped to +-SUSTAINED_CLIP, read against a Gaussian
+ * of e's own learned mean and std, and only when e is SUSTAINED_FLOOR scale units or more from its
+ * usual value (a channel that drifts keeps its level lagging by a steady amount: that is its usual e). It sees an incident that moves a
+ * channel by two or three of its spreads for minutes (a valve closing), which a per-row test at
+ * alpha / 2k sees one value in three of; the clip keeps one spike from making a sustained shift.
+ * Smooth and seasonal channels have none: a smooth level wanders by nature (its change test covers
+ * it), and a seasonal residual keeps the sign of its hour's slope for the whole hour.
+ *
  * A seasonal channel (./season-profile.ts) is all of this on its deseasonalised value y(x, t).
  *
  * The scale is floored by the channel's resolution (the smallest step between distinct values it
@@ -42,6 +51,17 @@ export const SMOOTH_RATIO = 0.7;
 export const COLD_START_MIN_VALUES = 20;
 /** Learned weight of a channel's tails before they replace the Gaussian fallback. */
 export const MIN_TAIL_WEIGHT = 30;
+/** Weight of the newest value in the sustained statistic e. */
+export const SUSTAINED_LAMBDA = 0.1;
+/** |s| beyond this enters e as this. */
+export const SUSTAINED_CLIP = 4;
+/** e flags only this many scale units or more from its usual value: the mean of ~20 values two spreads away. */
+export const SUSTAINED_FLOOR = 2;
+/**
+ * e is tested once this many values have shown its spread: e remembers ~2 / SUSTAINED_LAMBDA = 20
+ * values, so its std is measured on ~15 independent stretches by then.
+ */
+export const SUSTAINED_MIN_COUNT = 300;
 /** Asymptotic standard error of the normal-consistent MAD, in units of sigma / sqrt(n). */
 const MAD_SE = 1.17;
 
@@ -91,6 +111,14 @@ export interface ChannelModel {
   level?: Standardiser;
   /** How the value's change is standardised for learning (undefined before a scale for changes exists). */
   change?: Standardiser;
+  /** How e is standardised, for learning and (when `sustainedTested`) for the sustained test. */
+  sustained?: Standardiser;
+  sustainedTested: boolean;
+  /** Flag limits of the sustained test per k, as `upper` / `lower`. */
+  sustainedUpper: Float64Array;
+  sustainedLower: Float64Array;
+  /** e after the channel's last learned value (0 when unknown). */
+  previousSustained: number;
   /** upper[k] / lower[k]: flag limits (s units, both positive) when k channels of the row are tested. */
   upper: Float64Array;
   lower: Float64Array;
@@ -112,8 +140,10 @@ export interface ChannelModelSettings {
   alpha: number;
   zThreshold: number;
   minCount: number;
-  /** Channels in the file: flag limits are made for k = 1..channels. */
+  /** Channels in the file: flag limits are made for k = 1..2 channels tests. */
   channels: number;
+  /** The sustained test (default on). */
+  sustained?: boolean;
 }
 
 /** The one-sided tail share a row of k tested channels allows each side of each test. */
@@ -131,7 +161,8 @@ export function buildChannelModel(
   sample: Float64Array | undefined,
   sampleChanges: Float64Array | undefined,
 ): ChannelModel {
-  const n = settings.channels;
+  // Up to two tests per channel in a row (its own and the sustained one): limits for k = 1..2n.
+  const n = 2 * settings.channels;
   const model: ChannelModel = {
     test: 'none',
     zCenter: NaN,
@@ -143,6 +174,10 @@ export function buildChannelModel(
     corroborateUpper: Infinity,
     corroborateLower: Infinity,
     previous: b?.last ?? NaN,
+    sustainedTested: false,
+    sustainedUpper: new Float64Array(n + 1).fill(Infinity),
+    sustainedLower: new Float64Array(n + 1).fill(Infinity),
+    previousSustained: b?.sustained?.last ?? 0,
     ...(b?.season ? { season: new SeasonCurve(b.season) } : {}),
   };
   const resolution = b?.resolution ?? Infinity;
@@ -181,6 +216,25 @@ export function buildChannelModel(
     const c = robustCenterScale(sampleChanges);
     model.change = gaussian(c.median, flooredScale(c.scale, 0, resolution, model.level.scale), coldInflation(sampleChanges.length));
   }
+  // e is learned from the first batch with a level on, against what an exponentially weighted mean
+  // of independent values would spread until it has statistics of its own.
+  if (model.level) {
+    const e = b?.sustained;
+    if (e && e.count >= settings.minCount && Number.isFinite(e.std)) {
+      // Gaussian from e's own moments: e averages ~20 values, and a sketch of its autocorrelated
+      // history extrapolates wildly from a few hundred rows (measured: src/detection/README.md).
+      model.sustained = gaussian(e.mean, Math.max(e.std, 1e-3), 1);
+      // Not for a seasonal channel: within an hourly slot its residual keeps the sign of the hour's
+      // slope, which an average of 20 rows reads as a shift (the seasonal stream's FPR 1.1 -> 6.2 %).
+      // And only once the channel's changes show it is not smooth: in its first batches a smooth
+      // channel is level-tested before its changes are learned, and its lagging level is no shift.
+      const c = b?.change;
+      const rough = c !== undefined && c.count >= settings.minCount && c.std >= SMOOTH_RATIO * b!.std;
+      model.sustainedTested = (settings.sustained ?? true) && model.test === 'level' && !b?.season && rough && e.count >= SUSTAINED_MIN_COUNT;
+    } else {
+      model.sustained = gaussian(0, Math.sqrt(SUSTAINED_LAMBDA / (2 - SUSTAINED_LAMBDA)), 1);
+    }
+  }
   const t = model.tested;
   if (t) {
     for (let k = 1; k <= n; k++) {
@@ -188,6 +242,10 @@ export function buildChannelModel(
       model.upper[k] = Math.max(settings.zThreshold, t.upper.limit(share));
       model.lower[k] = Math.max(settings.zThreshold, t.lower.limit(share));
       model.logLimit[k] = Math.log(share);
+      if (model.sustainedTested) {
+        model.sustainedUpper[k] = model.sustained!.upper.limit(share);
+        model.sustainedLower[k] = model.sustained!.lower.limit(share);
+      }
     }
     if (model.test !== 'cold') {
       const single = normalTail(settings.zThreshold);
@@ -196,6 +254,13 @@ export function buildChannelModel(
     }
   }
   return model;
+}
+
+/** e after value `v` (in the level's terms; a seasonal channel's y), from e before it. */
+export function sustainedStep(e: number, v: number, level: Standardiser): number {
+  const s = (v - level.center) / level.scale;
+  const clipped = s > SUSTAINED_CLIP ? SUSTAINED_CLIP : s < -SUSTAINED_CLIP ? -SUSTAINED_CLIP : s;
+  return clipped === clipped ? e + SUSTAINED_LAMBDA * (clipped - e) : e;
 }
 
 /** P(S >= s) on the side of `signed` for the tested standardiser. */

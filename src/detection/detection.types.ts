@@ -22,6 +22,12 @@ export interface ChannelBaseline {
   tails?: TwoSided<SketchData>;
   /** Successive differences of the channel: their statistics and learned tails. */
   change?: { count: number; mean: number; std: number; tails?: TwoSided<SketchData>; discrete?: DiscreteData };
+  /**
+   * The channel's sustained-shift statistic e, an exponentially weighted mean of its clipped
+   * standardised level (./channel-model.ts): its learned moments, and its value after the last row
+   * learned.
+   */
+  sustained?: { count: number; mean: number; std: number; last: number };
   /** For a channel that takes few distinct values: how often it took each (absent: too many to list). */
   discrete?: DiscreteData;
   /** Smallest step seen between two distinct values of the channel. */
@@ -88,6 +94,8 @@ export interface DetectionSettings {
   jointMinRows?: number;
   /** IANA time zone of the daily and weekly slots (default UTC). */
   timezone?: string;
+  /** The sustained-shift test (default on; off for `npm run evaluate`'s ablation). */
+  sustained?: boolean;
 }
 
 /** Per-row result, written as the scored CSV's extra columns. */

@@ -20,7 +20,7 @@
  *   and isolation tests; 1 - 0.5 / R when flagged (in [0.5, 1)), R / 2 otherwise. It keeps ranking
  *   where a plain z saturates.
  */
-import { buildChannelModel, ChannelModel, tailShare } from './channel-model';
+import { buildChannelModel, ChannelModel, SUSTAINED_FLOOR, sustainedStep, tailShare } from './channel-model';
 import { BaselineSnapshot, DetectionSettings, RowScore } from './detection.types';
 import { DEFAULT_ISOLATION_QUANTILE, ForestModel, ForestModelCache, sharedForestCache } from './forest-model';
 import { changeKey } from './discrete-values';
@@ -79,7 +79,7 @@ export interface Detector {
    * Faster than `score` per row for big files: the forest walk does eight rows side by side.
    * `previous`: each channel's last value before the first of these rows (NaN: none), for a block
    * scored out of turn (a worker thread); by default the detector carries it from the rows it
-   * scored last.
+   * scored last. `previousSustained`: the same for each channel's sustained statistic.
    */
   scoreBatch(
     values: Float64Array,
@@ -87,6 +87,7 @@ export interface Detector {
     entities: readonly (string | undefined)[] | undefined,
     each: (row: number, score: RowScore) => void,
     previous?: ArrayLike<number>,
+    previousSustained?: ArrayLike<number>,
   ): void;
 }
 
@@ -107,6 +108,8 @@ interface EntityState {
   models: ChannelModel[];
   previous: Float64Array;
   lastNormal: Float64Array;
+  /** Each channel's sustained statistic e after the last row. */
+  sustained: Float64Array;
 }
 
 class RowDetector implements Detector {
@@ -124,6 +127,10 @@ class RowDetector implements Detector {
   /** Per channel, the row's tested statistic (NaN: not tested), and the value or change it standardises. */
   private readonly tested: Float64Array;
   private readonly raw: Float64Array;
+  /** Per channel, the row's standardised e (NaN: not tested, or not beyond: no reason to give). */
+  private readonly sustainedStat: Float64Array;
+  /** Per channel: flagged by its own test or as the isolation flag's corroboration (a `z` reason). */
+  private readonly valueFlag: Int8Array;
   /** Joint test scratch: the row in window column order, the residuals, and which channels it flagged. */
   private readonly jointValues: Float64Array;
   private readonly jointE: Float64Array;
@@ -147,6 +154,8 @@ class RowDetector implements Detector {
     this.noEntity = this.buildState(undefined);
     this.tested = new Float64Array(channels.length);
     this.raw = new Float64Array(channels.length);
+    this.sustainedStat = new Float64Array(channels.length);
+    this.valueFlag = new Int8Array(channels.length);
     this.batchOut = this.newRowScore();
 
     const window = snapshot.window;
@@ -205,6 +214,7 @@ class RowDetector implements Detector {
     entities: readonly (string | undefined)[] | undefined,
     each: (row: number, score: RowScore) => void,
     previous?: ArrayLike<number>,
+    previousSustained?: ArrayLike<number>,
   ): void {
     const n = this.channels.length;
     if (values.length < rows * n) throw new RangeError(`scoreBatch: ${rows} rows of ${n} values need ${rows * n}, got ${values.length}`);
@@ -212,6 +222,7 @@ class RowDetector implements Detector {
       if (entities !== undefined) throw new Error('scoreBatch: `previous` is for rows without entities');
       for (let c = 0; c < n; c++) this.noEntity.previous[c] = this.noEntity.lastNormal[c] = previous[c];
     }
+    if (previousSustained !== undefined) for (let c = 0; c < n; c++) this.noEntity.sustained[c] = previousSustained[c];
     if (this.blockScores.length < rows) this.blockScores = new Float64Array(rows);
     const scores = this.blockScores;
     if (this.model && this.forestScratch) {
@@ -244,19 +255,20 @@ class RowDetector implements Detector {
 
   private buildState(entity: string | undefined): EntityState {
     const sample = this.coldSample.get(entity ?? '');
-    const settings = { alpha: this.alpha, zThreshold: this.settings.zThreshold, minCount: this.settings.minCount, channels: this.channels.length };
+    const settings = { alpha: this.alpha, zThreshold: this.settings.zThreshold, minCount: this.settings.minCount, channels: this.channels.length, sustained: this.settings.sustained ?? true };
     const models = this.channels.map((channel, c) =>
       buildChannelModel(this.snapshot.lookup(channel, entity), settings, sample?.values[c], sample?.changes[c]),
     );
     const previous = Float64Array.from(models, (m) => m.previous);
-    return { models, previous, lastNormal: previous.slice() };
+    return { models, previous, lastNormal: previous.slice(), sustained: Float64Array.from(models, (m) => m.previousSustained) };
   }
 
   /** Everything but the forest walk: z, flags, the row rule, score and reasons. */
   private finish(values: Float64Array, offset: number, entity: string | undefined, s: number, out: RowScore): void {
-    const { models, previous, lastNormal } = this.state(entity);
+    const { models, previous, lastNormal, sustained } = this.state(entity);
     const n = this.channels.length;
     const tested = this.tested;
+    const sustainedStat = this.sustainedStat;
     let k = 0;
     let present = 0;
     for (let c = 0; c < n; c++) {
@@ -266,9 +278,18 @@ class RowDetector implements Detector {
       out.z[c] = finite && m.zScale === m.zScale ? (v - m.zCenter) / m.zScale : NaN;
       out.zFlag[c] = finite && m.mature ? (Math.abs(out.z[c]) > this.settings.zThreshold ? 1 : 0) : -1;
       out.channelAnomalous[c] = 0;
+      this.valueFlag[c] = 0;
       tested[c] = NaN;
+      sustainedStat[c] = NaN;
       if (!finite) continue;
       present++;
+      if (m.level !== undefined) {
+        sustained[c] = sustainedStep(sustained[c], v, m.level);
+        if (m.sustainedTested) {
+          sustainedStat[c] = (sustained[c] - m.sustained!.center) / m.sustained!.scale;
+          k++;
+        }
+      }
       const t = m.tested;
       if (t !== undefined) {
         // A change is from the previous value or, when that one jumped, from the last value before
@@ -304,9 +325,25 @@ class RowDetector implements Detector {
       if (r > ratio) ratio = r;
       if (beyond) {
         out.channelAnomalous[c] = 1;
+        this.valueFlag[c] = 1;
         anomaly = true;
       } else if (m.test === 'change') {
         lastNormal[c] = values[offset + c];
+      }
+    }
+    for (let c = 0; c < n; c++) {
+      const t = sustainedStat[c];
+      if (t !== t) continue;
+      const m = models[c];
+      const beyond = (t >= 0 ? t > m.sustainedUpper[k] : -t > m.sustainedLower[k]) && Math.abs(sustained[c] - m.sustained!.center) >= SUSTAINED_FLOOR;
+      let r = Math.log(Math.max(MIN_SHARE, tailShare(m.sustained!, t))) / m.logLimit[k];
+      r = beyond ? Math.max(r, 1) : Math.min(r, BELOW_LIMIT);
+      if (r > ratio) ratio = r;
+      if (beyond) {
+        out.channelAnomalous[c] = 1;
+        anomaly = true;
+      } else {
+        sustainedStat[c] = NaN; // not a reason
       }
     }
 
@@ -328,6 +365,7 @@ class RowDetector implements Detector {
           if (t !== t || m.test === 'cold') continue;
           if (t > m.corroborateUpper || -t > m.corroborateLower) {
             out.channelAnomalous[c] = 1;
+            this.valueFlag[c] = 1;
             corroborated = true;
           }
         }
@@ -371,11 +409,12 @@ class RowDetector implements Detector {
   private reasons(models: ChannelModel[], out: RowScore): string {
     const parts: string[] = [];
     for (let c = 0; c < this.channels.length; c++) {
-      if (out.channelAnomalous[c]) {
-        const m = models[c];
+      const m = models[c];
+      if (this.valueFlag[c]) {
         const what = (m.season && m.test !== 'cold' ? 'seasonal ' : '') + (m.test === 'cold' ? 'robust z' : m.test === 'change' ? 'change z' : 'z');
         parts.push(`${this.channels[c]} ${what}=${formatZ(this.tested[c])}`);
       }
+      if (this.sustainedStat[c] === this.sustainedStat[c]) parts.push(`${this.channels[c]} sustained z=${formatZ(this.sustainedStat[c])}`);
       // Called before the joint test's channels are marked in channelAnomalous.
       if (this.jointFlag[c]) parts.push(`${this.channels[c]} joint residual z=${formatZ(this.jointResidual[c])}`);
     }

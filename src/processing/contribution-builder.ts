@@ -1,7 +1,7 @@
 import { BatchContribution, LearningDelta } from '../baseline/batch-contribution';
 import { DEFAULT_RELEARN_AFTER, Episode, RelearnAfter, seasonalRelearnAfter } from '../baseline/channel-learning';
 import { RunningStats } from '../baseline/running-stats';
-import { ChannelModel, Standardiser } from '../detection/channel-model';
+import { ChannelModel, Standardiser, SUSTAINED_FLOOR, sustainedStep } from '../detection/channel-model';
 import { RowScore } from '../detection/detection.types';
 import { changeKey, DiscreteValues } from '../detection/discrete-values';
 import { LocalClock } from '../detection/local-clock';
@@ -52,6 +52,8 @@ interface Track {
   sample: number[];
   /** The batch's slots, from the first row with a timestamp (channels without entities only). */
   season?: SeasonProfile;
+  /** The sustained statistic e: its value now, and its moments learned in this batch. */
+  sustained: { e: number; stats: RunningStats };
   last: number;
   rows: number;
   time: number;
@@ -147,6 +149,7 @@ export class ContributionBuilder {
           episode: level.episode,
           changeEpisode: change.episode,
           ...(t.season ? { season: t.season } : {}),
+          sustained: { stats: t.sustained.stats, last: t.sustained.e },
         };
         const entry: BatchContribution['channels'][number] = {
           channel: this.channels[c],
@@ -184,8 +187,11 @@ export class ContributionBuilder {
       t.level.within.push(v);
       this.learnedX = v;
       this.learnedW = 1;
-    } else if (this.learnQuantity(t.level, m.level, v, v, t.rows, time, m.season !== undefined) && t.sample.length < RESOLUTION_SAMPLE) {
-      t.sample.push(m.season ? m.season.restored(v, time) : v);
+    } else {
+      const shifted = this.learnSustained(t, m, v, time, m.season !== undefined);
+      if (this.learnQuantity(t.level, m.level, v, v, t.rows, time, m.season !== undefined, shifted && m.sustainedTested) && t.sample.length < RESOLUTION_SAMPLE) {
+        t.sample.push(m.season ? m.season.restored(v, time) : v);
+      }
     }
     if (seasons && time === time) {
       // The profile learns x as the level learned it: a spike at its limit, not as it is.
@@ -210,10 +216,11 @@ export class ContributionBuilder {
    * out; inside one it counts as the episode grows old. A quantised channel lists it either way: it
    * becomes ordinary only by recurring outside episodes. Returns whether it was within.
    */
-  private learnQuantity(q: Learning, st: Standardiser, x: number, key: number, row: number, time: number, seasonal: boolean): boolean {
+  private learnQuantity(q: Learning, st: Standardiser, x: number, key: number, row: number, time: number, seasonal: boolean, sustained = false): boolean {
     const s = (x - st.center) / st.scale;
     const limit = s >= 0 ? st.learnUpper : st.learnLower;
-    const exceeded = Math.abs(s) > limit && !(st.ordinary?.has(key) ?? false);
+    const beyond = Math.abs(s) > limit && !(st.ordinary?.has(key) ?? false);
+    const exceeded = beyond || sustained;
     q.episode.observe(exceeded, s >= 0, x, row, time);
     if (!exceeded) {
       q.tails.add(s);
@@ -227,10 +234,35 @@ export class ContributionBuilder {
     const w = q.episode.active ? q.episode.progress(row, time, seasonal ? this.seasonalRelearnAfter : this.relearnAfter) : 1;
     if (q.episode.active) q.tails.add(s, w);
     q.discrete.add(key, w);
-    this.learnedX = st.center + (s >= 0 ? 1 : -1) * limit * st.scale;
+    this.learnedX = beyond ? st.center + (s >= 0 ? 1 : -1) * limit * st.scale : x;
     this.learnedW = w;
     weightedPush(q.limited, this.learnedX, w);
     return false;
+  }
+
+  /**
+   * e after `v`, learned within its learning limit as it is; beyond, only as the level's episode
+   * grows old. Returns whether e is a sustained shift (beyond its learning limit and at least
+   * SUSTAINED_FLOOR scale units): the level then counts the value as an exceedance even when it is
+   * within its own limit, so an incident of many moderate values is an episode, held out of the
+   * baseline until BASELINE_RELEARN_AFTER, and a lasting one moves the level there.
+   */
+  private learnSustained(t: Track, m: ChannelModel, v: number, time: number, seasonal: boolean): boolean {
+    const q = t.sustained;
+    q.e = sustainedStep(q.e, v, m.level!);
+    const st = m.sustained!;
+    const s = (q.e - st.center) / st.scale;
+    const limit = s >= 0 ? st.learnUpper : st.learnLower;
+    if (Math.abs(s) <= limit) {
+      q.stats.push(q.e);
+      return false;
+    }
+    // Beyond its limit e is a sustained shift, by its definition: learned only as the level's
+    // episode grows old, so that an incident does not widen e while it lasts.
+    const episode = t.level.episode;
+    const w = episode.active ? episode.progress(t.rows, time, seasonal ? this.seasonalRelearnAfter : this.relearnAfter) : 0;
+    weightedPush(q.stats, st.center + (s >= 0 ? 1 : -1) * limit * st.scale, w);
+    return Math.abs(q.e - st.center) >= SUSTAINED_FLOOR;
   }
 
   private tracksOf(entity: string | undefined, line: number): EntityTracks {
@@ -244,7 +276,7 @@ export class ContributionBuilder {
         models,
         tracks: this.channels.map((channel, c) => {
           const start = this.sources.start?.(channel, entity);
-          return newTrack(models[c].previous, start);
+          return newTrack(models[c].previous, start, models[c].previousSustained);
         }),
       };
       this.byEntity.set(entity, e);
@@ -255,7 +287,7 @@ export class ContributionBuilder {
   }
 }
 
-function newTrack(last: number, start: LearningStart | undefined): Track {
+function newTrack(last: number, start: LearningStart | undefined, sustained: number): Track {
   const changes = new RunningStats();
   return {
     level: {
@@ -274,6 +306,7 @@ function newTrack(last: number, start: LearningStart | undefined): Track {
       limited: changes,
     },
     sample: [],
+    sustained: { e: sustained, stats: new RunningStats() },
     last,
     rows: start?.rows ?? 0,
     time: NaN,

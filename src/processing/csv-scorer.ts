@@ -15,6 +15,7 @@ import { ScoringWorkerClient } from './scoring-worker.client';
 import { snapshotData } from './snapshot-transfer';
 import { parseTimestamp } from './timestamp-parser';
 import { deseasonalise, SeasonCurve } from '../detection/season-profile';
+import { Standardiser, sustainedStep } from '../detection/channel-model';
 
 export interface ScoringSettings {
   detection: DetectionSettings;
@@ -151,6 +152,9 @@ export class CsvScorer {
   private seasons: (SeasonCurve | undefined)[] = [];
   /** Each channel's last finite value in file order before the next block: where its changes start. */
   private lastValues: Float64Array = new Float64Array(0);
+  /** Each channel's sustained statistic after the rows handed out so far (blocks may be scored out of turn). */
+  private lastSustained: Float64Array = new Float64Array(0);
+  private levels: (Standardiser | undefined)[] = [];
   private started = false;
 
   private block: RowBlock | null = null;
@@ -331,6 +335,8 @@ export class CsvScorer {
     if (!this.seasons.some(Boolean)) this.seasons = [];
     this.rowScore = detector.newRowScore();
     this.lastValues = Float64Array.from(detector.channelModels(undefined), (m) => m.previous);
+    this.lastSustained = Float64Array.from(detector.channelModels(undefined), (m) => m.previousSustained);
+    this.levels = detector.channelModels(undefined).map((m) => m.level);
     const start = learningStarts(this.snapshot);
     this.contribution = new ContributionBuilder(
       inference.channels,
@@ -411,10 +417,11 @@ export class CsvScorer {
     this.dispatchedRows += block.rows;
     // Blocks may be scored out of turn (here or on the worker): each carries where its changes start.
     const previous = block.entities === undefined ? this.lastValues.slice() : undefined;
+    const previousSustained = previous ? this.lastSustained.slice() : undefined;
     if (previous) this.advanceLastValues(block);
     if (this.worker === null || (this.workerQueue >= MAX_WORKER_QUEUE && this.pending.length === 0)) {
       this.emitting = block;
-      this.detector.scoreBatch(block.values, block.rows, block.entities, this.onScored, previous);
+      this.detector.scoreBatch(block.values, block.rows, block.entities, this.onScored, previous, previousSustained);
       this.recycle(block);
       return;
     }
@@ -422,13 +429,13 @@ export class CsvScorer {
       // The worker is busy: score here, kept in order behind the blocks it is working on.
       const k = this.indices.length;
       const scored = newScoredBlock(-1, block.rows, k, block.values);
-      this.detector.scoreBatch(block.values, block.rows, block.entities, (r, score) => packRow(scored, r, k, score), previous);
+      this.detector.scoreBatch(block.values, block.rows, block.entities, (r, score) => packRow(scored, r, k, score), previous, previousSustained);
       this.pending.push({ block, result: scored, settled: true });
       return;
     }
     const values = block.values;
     block.values = new Float64Array(0); // transferred to the worker; comes back with the scores
-    const pending: PendingBlock = { block, result: this.worker.score(values, block.rows, previous!), settled: false };
+    const pending: PendingBlock = { block, result: this.worker.score(values, block.rows, previous!, previousSustained!), settled: false };
     this.workerQueue++;
     const settle = () => {
       pending.settled = true;
@@ -441,6 +448,15 @@ export class CsvScorer {
   private advanceLastValues(block: RowBlock): void {
     const k = this.indices.length;
     for (let c = 0; c < k; c++) {
+      const level = this.levels[c];
+      if (level !== undefined) {
+        let e = this.lastSustained[c];
+        for (let r = 0; r < block.rows; r++) {
+          const v = block.values[r * k + c];
+          if (v === v) e = sustainedStep(e, v, level);
+        }
+        this.lastSustained[c] = e;
+      }
       for (let r = block.rows - 1; r >= 0; r--) {
         const v = block.values[r * k + c];
         if (v === v) {

@@ -15,7 +15,7 @@ describe('ScoringWorkerClient', () => {
       coldStartSample: [],
     });
     try {
-      const [a, b] = await Promise.all([client.score(Float64Array.of(10, 12, 30), 3, Float64Array.of(NaN)), client.score(Float64Array.of(NaN), 1, Float64Array.of(30))]);
+      const [a, b] = await Promise.all([client.score(Float64Array.of(10, 12, 30), 3, Float64Array.of(NaN), Float64Array.of(0)), client.score(Float64Array.of(NaN), 1, Float64Array.of(30), Float64Array.of(0))]);
       expect(Array.from(a.values)).toEqual([10, 12, 30]);
       expect(Array.from(a.z)).toEqual([0, 1, 10]);
       expect(Array.from(a.zFlag)).toEqual([0, 0, 1]);
@@ -35,8 +35,8 @@ describe('ScoringWorkerClient', () => {
       coldStartSample: [],
     });
     try {
-      await expect(client.score(Float64Array.of(1), 1, Float64Array.of(NaN))).rejects.toThrow(ScoringWorkerError);
-      await expect(client.score(Float64Array.of(1), 1, Float64Array.of(NaN))).rejects.toThrow(/zThreshold/);
+      await expect(client.score(Float64Array.of(1), 1, Float64Array.of(NaN), Float64Array.of(0))).rejects.toThrow(ScoringWorkerError);
+      await expect(client.score(Float64Array.of(1), 1, Float64Array.of(NaN), Float64Array.of(0))).rejects.toThrow(/zThreshold/);
     } finally {
       await client.terminate();
     }

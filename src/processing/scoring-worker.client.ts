@@ -39,11 +39,11 @@ export class ScoringWorkerClient {
     });
   }
 
-  /** `previous`: each channel's last value before the block's first row. */
-  score(values: Float64Array, rows: number, previous: Float64Array): Promise<ScoredBlock> {
+  /** `previous` / `previousSustained`: each channel's last value and sustained statistic before the block's first row. */
+  score(values: Float64Array, rows: number, previous: Float64Array, previousSustained: Float64Array): Promise<ScoredBlock> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const req: ScoreRequest = { id, rows, values, previous };
+    const req: ScoreRequest = { id, rows, values, previous, previousSustained };
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage(req, [values.buffer as ArrayBuffer]);

@@ -23,8 +23,9 @@ export interface ScoreRequest {
   id: number;
   rows: number;
   values: Float64Array;
-  /** Each channel's last value before the block: blocks arrive out of turn. */
+  /** Each channel's last value and sustained statistic before the block: blocks arrive out of turn. */
   previous: Float64Array;
+  previousSustained: Float64Array;
 }
 
 if (parentPort) {
@@ -41,7 +42,7 @@ if (parentPort) {
   port.on('message', (req: ScoreRequest) => {
     try {
       const block = newScoredBlock(req.id, req.rows, k, req.values);
-      detector.scoreBatch(req.values, req.rows, undefined, (r, s) => packRow(block, r, k, s), req.previous);
+      detector.scoreBatch(req.values, req.rows, undefined, (r, s) => packRow(block, r, k, s), req.previous, req.previousSustained);
       port.postMessage(block, transferables(block));
     } catch (err) {
       port.postMessage({ id: req.id, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });

@@ -55,6 +55,7 @@ export function channelData(snapshot: BaselineSnapshot, channels: Iterable<strin
             ...(b.discrete ? { discrete: { values: Array.from(b.discrete.values), weights: Array.from(b.discrete.weights) } } : {}),
             ...(b.resolution !== undefined ? { resolution: b.resolution } : {}),
             ...(b.last !== undefined ? { last: b.last } : {}),
+            ...(b.sustained ? { sustained: { ...b.sustained } } : {}),
             ...(b.season ? { season: { ...b.season, deviation: Float64Array.from(b.season.deviation), ratio: Float64Array.from(b.season.ratio) } } : {}),
           }
         : null,
