@@ -37,6 +37,7 @@ import { StreamResult } from './evaluation/stream-counter';
 import { BaselineState } from '../src/baseline/baseline-state';
 import { evaluateNab, evaluateSkab, NabResult, RealRun, SkabResult } from './evaluation/real-evaluation';
 import { DRIFT_STREAM, SEASONAL_STREAM, STREAMS } from './evaluation/streams';
+import { HEATER_EVERY, HEATER_ROWS, replayWithFeedback } from './evaluation/feedback-replay';
 
 interface Args {
   seed: number;
@@ -52,6 +53,7 @@ interface Args {
   real?: string;
   realOnly: boolean;
   realAblation: boolean;
+  feedback: boolean;
 }
 
 const DEFAULT_DRIFT_HALF_LIFE = 0;
@@ -59,7 +61,7 @@ const DEFAULT_DRIFT_HALF_LIFE = 0;
 const USAGE =
   'usage: npm run evaluate -- [--seed 1] [--batches 200] [--rows 100] [--stream reference,drift,...] [--ablation] ' +
   `[--half-life N (default: the service's, 0: cumulative)] [--drift-half-life N (default ${DEFAULT_DRIFT_HALF_LIFE}: cumulative)] [--isolation-quantile Q] [--out bench/out/evaluate.json] ` +
-  '[--real DIR (with nab-dev/ and/or skab-dev/, e.g. ../shared/data) [--real-only] [--real-ablation]] [--seasonality auto|off|daily|weekly]';
+  '[--real DIR (with nab-dev/ and/or skab-dev/, e.g. ../shared/data) [--real-only] [--real-ablation]] [--seasonality auto|off|daily|weekly] [--feedback]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -72,6 +74,7 @@ function parseArgs(argv: string[]): Args {
     out: 'bench/out/evaluate.json',
     realOnly: false,
     realAblation: false,
+    feedback: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -107,6 +110,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--real') args.real = next();
     else if (a === '--real-only') args.realOnly = true;
     else if (a === '--real-ablation') args.realAblation = true;
+    else if (a === '--feedback') args.feedback = true;
     else if (a === '--stream') {
       args.streams = next().split(',').map((s) => s.trim()).filter(Boolean);
       const unknown = args.streams.filter((s) => !STREAMS.some((x) => x.name === s));
@@ -175,6 +179,16 @@ async function main(): Promise<void> {
     detection: { ...base.detection, ...(args.isolationQuantile !== undefined ? { isolationQuantile: args.isolationQuantile } : {}) },
   };
   if (args.real) await evaluateReal(args.real, { settings, baseline: { halfLife: args.halfLife, ...(args.seasonality ? { seasonality: args.seasonality } : {}) }, rows: args.rows, progress: (line) => console.error(line) }, args);
+  if (args.feedback) {
+    const r = await replayWithFeedback(settings, args.batches, args.seed);
+    console.log(`\nFeedback (${r.batches} batches of the reference stream; ${HEATER_ROWS} heater rows at 10-11 sd every ${HEATER_EVERY} batches; the first heater batch's flagged heater rows marked normal):`);
+    console.log(`  heater rows flagged per heater batch without feedback: ${r.heaterFlagged.without.join(' ')}`);
+    console.log(`  heater rows flagged per heater batch with feedback:    ${r.heaterFlagged.with.join(' ')}`);
+    console.log(`  heater batches after the feedback until none is flagged: ${r.batchesUntilQuiet ?? 'never'}; F1 on the true anomalies ${f3(r.f1.without)} without, ${f3(r.f1.with)} with`);
+    fs.mkdirSync(path.dirname(args.out), { recursive: true });
+    fs.writeFileSync(path.join(path.dirname(args.out), 'evaluate-feedback.json'), JSON.stringify(r, null, 2) + '\n');
+    return;
+  }
   if (args.realOnly) return;
   const rules: IsolationRule[] = args.ablation ? ['corroborated', 'off', 'alone'] : [];
   const results: StreamResult[] = [];

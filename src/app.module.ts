@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { FeedbackModule } from './feedback/feedback.module';
 import { HealthModule } from './health/health.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -27,6 +28,7 @@ export class AppModule {
         // Ingestion only enqueues: its BatchSink port is bound to the processing queue here.
         IngestionModule.register({ imports: [ProcessingModule], sink: { useExisting: ProcessingService } }),
         ReportingModule,
+        FeedbackModule,
         DashboardModule,
       ],
     };

@@ -5,10 +5,12 @@ import { AbsorbedLedger, DEFAULT_LEDGER_CAPACITY, LedgerJson } from './absorbed-
 import { BaselineFormatError, InvalidContributionError } from './baseline.errors';
 import { BatchContribution, BatchSource, LearningDelta } from './batch-contribution';
 import type { BaselineConfig } from '../config/app-config';
-import { ChannelLearning, ChannelLearningJson, DEFAULT_RELEARN_AFTER, Episode, RelearnAfter, relearnAfterOf, seasonalRelearnAfter } from './channel-learning';
+import { ChannelLearning, ChannelLearningJson, DEFAULT_RELEARN_AFTER, Episode, RelearnAfter, RELEARNS_KEPT, relearnAfterOf, seasonalRelearnAfter } from './channel-learning';
+import { ExclusionWindow, ExclusionWindows } from './exclusion-windows';
 import { ChannelMap, jsonRecord, setOwn } from './channel-map';
 import { RunningStats, RunningStatsJson } from './running-stats';
 import { DiscreteValues } from '../detection/discrete-values';
+import { mergeBands } from '../detection/normal-bands';
 import { SeasonalityMode, SeasonData, SeasonPeriod, SeasonProfile } from '../detection/season-profile';
 import { TwoSidedSketch } from '../detection/tail-sketch';
 
@@ -87,7 +89,8 @@ export type BaselineEvent =
       after: { count: number; mean: number; std: number };
     }
   | { type: 'window-reset'; reason: string }
-  | { type: 'seasonality'; channel: string; from: SeasonPeriod | null; to: SeasonPeriod | null; consistency: number; explained: number };
+  | { type: 'seasonality'; channel: string; from: SeasonPeriod | null; to: SeasonPeriod | null; consistency: number; explained: number }
+  | { type: 'relearn-undone'; channel: string; entity?: string; shift: number };
 
 export interface AbsorbResult {
   status: 'absorbed' | 'duplicate';
@@ -141,6 +144,8 @@ export class BaselineState {
   /** Bumped on every change; the service compares it to decide whether a flush is due. */
   private ver = 0;
   private cached: FrozenSnapshot | undefined;
+  /** Operators' incident and maintenance windows: kept in src/feedback's records, not in baseline.json. */
+  private exclusionWindows = new ExclusionWindows();
   private readonly now: () => Date;
   private readonly relearnAfter: RelearnAfter;
 
@@ -317,7 +322,7 @@ export class BaselineState {
         channels.set(channel, entity, Object.freeze(channelBaseline(s, l)));
         if (l) starts.set(channel, entity, Object.freeze({ rows: l.rows, episode: l.episode.clone(), changeEpisode: l.changeEpisode.clone() }));
       }
-      this.cached = new FrozenSnapshot(channels, starts, this.window ? this.window.clone() : EMPTY_WINDOW);
+      this.cached = new FrozenSnapshot(channels, starts, this.window ? this.window.clone() : EMPTY_WINDOW, this.exclusionWindows);
     }
     return this.cached;
   }
@@ -386,9 +391,52 @@ export class BaselineState {
     l.season?.shift(moved.mean - before.mean);
     // e measured the distance from the old center: from the new one it starts again.
     l.sustainedLast = 0;
+    l.relearns = [...l.relearns, { from: e.startTime, to: l.lastTime, shift: moved.mean - before.mean }].slice(-RELEARNS_KEPT);
     l.episode = new Episode();
     return { before, after: summary(moved) };
   }
+  /** Windows an operator marked: rows in them are not learned (and, `ignore`, not flagged). */
+  get exclusions(): ExclusionWindows {
+    return this.exclusionWindows;
+  }
+
+  /** Adds (or replaces, by id) a window; it applies to the batches scored from now on. */
+  addExclusion(w: ExclusionWindow): void {
+    this.exclusionWindows = this.exclusionWindows.with(w);
+    this.cached = undefined;
+  }
+
+  /**
+   * An operator's "this period was an incident": each channel whose level was re-learned from an
+   * episode overlapping [from, to] moves back (its season profile and the window's rows with it).
+   * Exactly once per `source`, through the ledger, like a fold.
+   */
+  undoRelearns(source: BatchSource, from: number, to: number): AbsorbResult {
+    validateSource(source);
+    if (this.ledger.has(source.key, source.etag)) return { status: 'duplicate', events: [] };
+    const events: BaselineEvent[] = [];
+    const moved = new Map<string, number>();
+    for (const { channel, entity, value: l } of this.learned.entries()) {
+      const stats = this.stats.get(channel, entity);
+      if (!stats) continue;
+      const undone = l.relearns.filter((r) => r.from <= to && r.to >= from);
+      if (undone.length === 0) continue;
+      const shift = undone.reduce((sum, r) => sum + r.shift, 0);
+      this.stats.set(channel, entity, stats.withMean(stats.mean - shift));
+      l.season?.shift(-shift);
+      l.sustainedLast = 0;
+      l.relearns = l.relearns.filter((r) => !undone.includes(r));
+      events.push({ type: 'relearn-undone', channel, ...(entity === undefined ? {} : { entity }), shift: -shift });
+      if (entity === undefined) moved.set(channel, -shift);
+    }
+    if (moved.size > 0 && this.window) this.window = this.window.shifted(moved);
+    this.ledger.add(source.key, source.etag);
+    this.seq++;
+    this.lastUpdated = this.now().toISOString();
+    this.changed();
+    return { status: 'absorbed', events };
+  }
+
   /**
    * All-or-nothing also against overflow: values so large that a merged moment becomes infinite
    * would be written as `null` and make both baseline copies unloadable. Checked on copies before
@@ -446,6 +494,7 @@ export class BaselineState {
     if (learning.time === learning.time) l.lastTime = learning.time;
     l.episode = learning.episode.clone();
     l.changeEpisode = learning.changeEpisode.clone();
+    if (learning.bands) l.bands = { level: mergeBands(l.bands.level, learning.bands.level), change: mergeBands(l.bands.change, learning.bands.change) };
     if (learning.sustained) {
       l.sustained.merge(learning.sustained.stats).normalize();
       l.sustainedLast = learning.sustained.last;
@@ -603,6 +652,7 @@ class FrozenSnapshot implements BaselineSnapshot {
     private readonly channels: ChannelMap<ChannelBaseline>,
     private readonly starts: ChannelMap<LearningStartData>,
     readonly window: ReferenceWindowView,
+    readonly exclusions: ExclusionWindows,
   ) {}
 
   lookup(channel: string, entity?: string): ChannelBaseline | undefined {
@@ -639,6 +689,7 @@ function momentsAndLearning(s: RunningStats, l: ChannelLearning | undefined): Ch
   }
   if (Number.isFinite(l.resolution)) b.resolution = l.resolution;
   b.sustained = { count: l.sustained.count, mean: l.sustained.mean, std: l.sustained.std, last: l.sustainedLast };
+  if (l.bands.level.length > 0 || l.bands.change.length > 0) b.bands = { level: [...l.bands.level], change: [...l.bands.change] };
   if (Number.isFinite(l.last)) b.last = l.last;
   return b;
 }

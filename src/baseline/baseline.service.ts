@@ -6,6 +6,7 @@ import { ObjectStore } from '../storage/object-store';
 import { BaselineLoadError } from './baseline.errors';
 import { AbsorbResult, BaselineState, BaselineStateJson, BaselineStateOptions, ChannelEntry } from './baseline-state';
 import { BatchContribution, BatchSource } from './batch-contribution';
+import { ExclusionWindow, ExclusionWindows } from './exclusion-windows';
 import { readFileIfExists, writeFileAtomic } from './local-file';
 
 export const BASELINE_KEY = 'state/baseline.json';
@@ -103,6 +104,29 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
    */
   async absorb(source: BatchSource, contribution: BatchContribution): Promise<AbsorbResult> {
     const result = this.state.absorb(source, contribution);
+    this.logEvents(source, result);
+    if (result.status === 'absorbed') await this.persistLocal();
+    return result;
+  }
+
+  /** Undoes the level re-learnings inside [from, to] (an operator's incident), exactly once per `source`. */
+  async undoRelearns(source: BatchSource, from: number, to: number): Promise<AbsorbResult> {
+    const result = this.state.undoRelearns(source, from, to);
+    this.logEvents(source, result);
+    if (result.status === 'absorbed') await this.persistLocal();
+    return result;
+  }
+
+  /** Rows in `w` are not learned from the next batch on (and, `ignore`, not flagged). */
+  addExclusion(w: ExclusionWindow): void {
+    this.state.addExclusion(w);
+  }
+
+  get exclusions(): ExclusionWindows {
+    return this.state.exclusions;
+  }
+
+  private logEvents(source: BatchSource, result: AbsorbResult): void {
     for (const event of result.events) {
       if (event.type === 'level-shift') {
         const who = event.entity === undefined ? `"${event.channel}"` : `"${event.channel}" of entity "${event.entity}"`;
@@ -116,12 +140,13 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
           `Channel "${event.channel}" (batch ${source.key}) is now judged against ${what(event.to)} (was ${what(event.from)}; ` +
             `${event.to ?? event.from} profile: split-half consistency ${fmt(event.consistency)}, variance explained ${fmt(event.explained)})`,
         );
+      } else if (event.type === 'relearn-undone') {
+        const who = event.entity === undefined ? `"${event.channel}"` : `"${event.channel}" of entity "${event.entity}"`;
+        this.logger.warn(`Level of ${who} moved back by ${fmt(event.shift)} (${source.key}): its re-learning was inside an incident`);
       } else {
         this.logger.log(`Reference window cleared: ${event.reason}`);
       }
     }
-    if (result.status === 'absorbed') await this.persistLocal();
-    return result;
   }
 
   /**

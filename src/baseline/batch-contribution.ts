@@ -1,4 +1,5 @@
 import { DiscreteValues } from '../detection/discrete-values';
+import { NormalBands } from '../detection/normal-bands';
 import { SeasonProfile } from '../detection/season-profile';
 import { TwoSidedSketch } from '../detection/tail-sketch';
 import { Episode } from './channel-learning';
@@ -36,6 +37,8 @@ export interface LearningDelta {
   season?: SeasonProfile;
   /** The sustained statistic e (src/detection/channel-model.ts): its moments, and its value at the end of the batch. */
   sustained?: { stats: RunningStats; last: number };
+  /** From an operator's "these values are normal": their standardised values (merged into the channel's bands). */
+  bands?: NormalBands;
 }
 
 /**

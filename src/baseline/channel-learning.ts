@@ -19,6 +19,7 @@
  * and which period, if any, it is judged against.
  */
 import { SUSTAINED_CLIP } from '../detection/channel-model';
+import { MAX_NORMAL_BANDS, mergeBands, NormalBands } from '../detection/normal-bands';
 import { DiscreteValues, DiscreteValuesJson } from '../detection/discrete-values';
 import { SeasonPeriod, SeasonProfile, SeasonProfileJson } from '../detection/season-profile';
 import { TwoSidedSketch } from '../detection/tail-sketch';
@@ -166,9 +167,22 @@ export interface ChannelLearningJson {
   season?: SeasonProfileJson | null;
   /** The period the channel is judged against, null when none. */
   seasonal?: SeasonPeriod | null;
+  /** Standardised values and changes an operator said are normal (src/detection/normal-bands.ts). */
+  normal_bands?: NormalBands;
+  /** The last re-learned levels: the episode's time span (ms, null: rows without timestamps) and the move. */
+  relearns?: { from: number | null; to: number | null; shift: number }[];
   /** The sustained statistic e: moments, value after the last row (absent: written before it existed). */
   sustained?: { stats: RunningStatsJson; last: number };
 }
+
+/** A re-learned level: the episode's first and last row times (NaN: unknown) and how far the center moved. */
+export interface Relearn {
+  from: number;
+  to: number;
+  shift: number;
+}
+
+export const RELEARNS_KEPT = 16;
 
 /** The learned extras of one channel (of one entity). */
 export class ChannelLearning {
@@ -189,6 +203,10 @@ export class ChannelLearning {
   period: SeasonPeriod | null = null;
   sustained = new RunningStats();
   sustainedLast = 0;
+  /** The last RELEARNS_KEPT level moves, so that an operator's "that was an incident" can undo one. */
+  relearns: Relearn[] = [];
+  /** From operators' feedback: values near these are neither flagged nor kept out (src/detection/normal-bands.ts). */
+  bands: NormalBands = { level: [], change: [] };
 
   clone(): ChannelLearning {
     const c = new ChannelLearning();
@@ -207,6 +225,8 @@ export class ChannelLearning {
     c.period = this.period;
     c.sustained = this.sustained.clone();
     c.sustainedLast = this.sustainedLast;
+    c.relearns = this.relearns.map((r) => ({ ...r }));
+    c.bands = { level: [...this.bands.level], change: [...this.bands.change] };
     return c;
   }
 
@@ -236,6 +256,8 @@ export class ChannelLearning {
       season: this.season ? this.season.toJSON() : null,
       seasonal: this.period,
       sustained: { stats: this.sustained.toJSON(), last: this.sustainedLast },
+      normal_bands: { level: [...this.bands.level], change: [...this.bands.change] },
+      relearns: this.relearns.map((r) => ({ from: Number.isFinite(r.from) ? r.from : null, to: Number.isFinite(r.to) ? r.to : null, shift: r.shift })),
     };
   }
 
@@ -268,6 +290,23 @@ export class ChannelLearning {
       const e = objectAt(o.sustained, `${where}.sustained`);
       c.sustained = stats(e.stats, `${where}.sustained.stats`);
       c.sustainedLast = num(e.last, `${where}.sustained.last`, (v) => Math.abs(v) <= SUSTAINED_CLIP);
+    }
+    if (o.normal_bands !== undefined) {
+      const r = objectAt(o.normal_bands, `${where}.normal_bands`);
+      const list = (name: 'level' | 'change') => {
+        const a = r[name];
+        if (!Array.isArray(a) || a.length > MAX_NORMAL_BANDS) throw new BaselineFormatError(`${where}.normal_bands.${name} must be an array of at most ${MAX_NORMAL_BANDS} numbers`);
+        return mergeBands([], a.map((v, i) => num(v, `${where}.normal_bands.${name}[${i}]`, () => true)));
+      };
+      c.bands = { level: list('level'), change: list('change') };
+    }
+    if (o.relearns !== undefined) {
+      if (!Array.isArray(o.relearns) || o.relearns.length > RELEARNS_KEPT) throw new BaselineFormatError(`${where}.relearns must be an array of at most ${RELEARNS_KEPT}`);
+      c.relearns = o.relearns.map((r: unknown, i: number) => {
+        const x = objectAt(r, `${where}.relearns[${i}]`);
+        const time = (v: unknown, name: string) => (v === null ? NaN : num(v, `${where}.relearns[${i}].${name}`, () => true));
+        return { from: time(x.from, 'from'), to: time(x.to, 'to'), shift: num(x.shift, `${where}.relearns[${i}].shift`, () => true) };
+      });
     }
     if (o.seasonal !== undefined && o.seasonal !== null) {
       if (o.seasonal !== 'daily' && o.seasonal !== 'weekly') throw new BaselineFormatError(`${where}.seasonal must be "daily", "weekly" or null, got ${JSON.stringify(o.seasonal)}`);

@@ -35,7 +35,7 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   <section class="wide"><h2>Anomaly rate per batch</h2><svg id="rate-chart" role="img" aria-label="anomaly rate per batch"></svg></section>
   <div id="channels" style="display:contents"></div>
   <section><h2>Baseline</h2><table id="baseline"><thead><tr><th>channel</th><th>observations</th><th>mean</th><th>std</th><th>mature</th><th>seasonal</th></tr></thead><tbody></tbody></table></section>
-  <section class="wide"><h2>Recent anomalies</h2><table id="anomalies"><thead><tr><th>time</th><th>reasons</th><th>score</th><th>file</th></tr></thead><tbody></tbody></table></section>
+  <section class="wide"><h2>Recent anomalies</h2><table id="anomalies"><thead><tr><th>time</th><th>reasons</th><th>score</th><th>file</th><th>feedback</th></tr></thead><tbody></tbody></table><p id="feedback-status" class="muted"></p></section>
 </main>
 <script>
 const REFRESH_MS = 5000;
@@ -115,9 +115,29 @@ function renderBaseline(baseline) {
 function renderAnomalies(recent) {
   $('anomalies').tBodies[0].innerHTML = recent.anomalies.map((a) => {
     const time = a.timestamp ?? a.time ?? '';
-    return '<tr><td>' + esc(time) + '</td><td class="bad">' + esc(a.anomaly_reasons) + '</td><td>' + fmt(a.anomaly_score, 3) + '</td><td><a href="/batches/file?key=' + encodeURIComponent(a.source_file) + '">' + esc(a.source_file) + '</a></td></tr>';
-  }).join('') || '<tr><td colspan="4" class="muted">no anomalies in the recent files</td></tr>';
+    const data = ' data-file="' + esc(a.source_file) + '" data-row="' + esc(a.row) + '"';
+    return '<tr><td>' + esc(time) + '</td><td class="bad">' + esc(a.anomaly_reasons) + '</td><td>' + fmt(a.anomaly_score, 3) + '</td><td><a href="/batches/file?key=' + encodeURIComponent(a.source_file) + '">' + esc(a.source_file) + '</a></td>' +
+      '<td><button type="button" data-verdict="normal"' + data + ' title="A false alarm: learn these values as normal">false alarm</button> ' +
+      '<button type="button" data-verdict="anomaly"' + data + ' title="An incident: never learn this period">incident</button></td></tr>';
+  }).join('') || '<tr><td colspan="5" class="muted">no anomalies in the recent files</td></tr>';
 }
+
+// One click marks a row (POST /feedback); the effect shows from the next batch.
+$('anomalies').addEventListener('click', async (event) => {
+  const button = event.target.closest('button[data-verdict]');
+  if (!button) return;
+  button.disabled = true;
+  const body = { verdict: button.dataset.verdict, source_file: button.dataset.file, rows: [Number(button.dataset.row)] };
+  try {
+    const res = await fetch('/feedback', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+    const answer = await res.json();
+    if (!res.ok) throw new Error(answer.message || ('answered ' + res.status));
+    $('feedback-status').textContent = 'feedback ' + answer.id + ': row ' + body.rows[0] + ' of ' + body.source_file + ' marked ' + (body.verdict === 'normal' ? 'a false alarm' : 'an incident') + '; it applies from the next batch';
+  } catch (err) {
+    button.disabled = false;
+    $('feedback-status').textContent = 'feedback failed: ' + err.message;
+  }
+});
 
 async function refresh() {
   try {

@@ -34,6 +34,7 @@
  * infinitely surprising.
  */
 import { ChannelBaseline, DiscreteData, SketchData } from './detection.types';
+import { NormalBands } from './normal-bands';
 import { ordinaryValues } from './discrete-values';
 import { SeasonCurve } from './season-profile';
 import { stdFloor } from './std-floor';
@@ -96,6 +97,8 @@ export interface Standardiser {
   learnLower: number;
   /** Raw values (or changes) often seen by a quantised channel: never beyond a limit. */
   ordinary?: ReadonlySet<number>;
+  /** Values (or changes) an operator said are normal, sorted: within NORMAL_BAND scales of one, never beyond a limit. */
+  normal?: Float64Array;
 }
 
 export interface ChannelModel {
@@ -235,6 +238,7 @@ export function buildChannelModel(
       model.sustained = gaussian(0, Math.sqrt(SUSTAINED_LAMBDA / (2 - SUSTAINED_LAMBDA)), 1);
     }
   }
+  withBands(model, b?.bands);
   const t = model.tested;
   if (t) {
     for (let k = 1; k <= n; k++) {
@@ -254,6 +258,18 @@ export function buildChannelModel(
     }
   }
   return model;
+}
+
+/** The operator's normal bands go with the level's and the change's standardisers (the tested one included). */
+function withBands(model: ChannelModel, bands: NormalBands | undefined): void {
+  if (!bands || model.test === 'cold') return;
+  const widen = (st: Standardiser | undefined, normal: number[]): Standardiser | undefined => (st && normal.length > 0 ? { ...st, normal: Float64Array.from(normal) } : st);
+  const level = widen(model.level, bands.level);
+  const change = widen(model.change, bands.change);
+  if (model.tested !== undefined && model.tested === model.level) model.tested = level;
+  else if (model.tested !== undefined && model.tested === model.change) model.tested = change;
+  model.level = level;
+  model.change = change;
 }
 
 /** e after value `v` (in the level's terms; a seasonal channel's y), from e before it. */

@@ -3,6 +3,7 @@
  * processing pipeline that feeds it rows, and the baseline that feeds it learned statistics.
  */
 
+import type { NormalBands } from './normal-bands';
 import type { SeasonData } from './season-profile';
 
 /** What detection needs to know about one channel's learned distribution. */
@@ -28,6 +29,8 @@ export interface ChannelBaseline {
    * learned.
    */
   sustained?: { count: number; mean: number; std: number; last: number };
+  /** Standardised values an operator said are normal (POST /feedback: ./normal-bands.ts), sorted. */
+  bands?: NormalBands;
   /** For a channel that takes few distinct values: how often it took each (absent: too many to list). */
   discrete?: DiscreteData;
   /** Smallest step seen between two distinct values of the channel. */

@@ -24,6 +24,7 @@ import { buildChannelModel, ChannelModel, SUSTAINED_FLOOR, sustainedStep, tailSh
 import { BaselineSnapshot, DetectionSettings, RowScore } from './detection.types';
 import { DEFAULT_ISOLATION_QUANTILE, ForestModel, ForestModelCache, sharedForestCache } from './forest-model';
 import { changeKey } from './discrete-values';
+import { nearBand } from './normal-bands';
 import { ForestScratch } from './isolation-forest';
 import { JointModel, JointModelCache, jointResiduals, sharedJointCache } from './multivariate-test';
 
@@ -127,6 +128,8 @@ class RowDetector implements Detector {
   /** Per channel, the row's tested statistic (NaN: not tested), and the value or change it standardises. */
   private readonly tested: Float64Array;
   private readonly raw: Float64Array;
+  /** The same, not keyed: what the operator's normal bands compare. */
+  private readonly rawExact: Float64Array;
   /** Per channel, the row's standardised e (NaN: not tested, or not beyond: no reason to give). */
   private readonly sustainedStat: Float64Array;
   /** Per channel: flagged by its own test or as the isolation flag's corroboration (a `z` reason). */
@@ -154,6 +157,7 @@ class RowDetector implements Detector {
     this.noEntity = this.buildState(undefined);
     this.tested = new Float64Array(channels.length);
     this.raw = new Float64Array(channels.length);
+    this.rawExact = new Float64Array(channels.length);
     this.sustainedStat = new Float64Array(channels.length);
     this.valueFlag = new Int8Array(channels.length);
     this.batchOut = this.newRowScore();
@@ -302,6 +306,7 @@ class RowDetector implements Detector {
           x = Math.abs(d2) < Math.abs(d1) ? d2 : d1;
         }
         this.raw[c] = m.test === 'change' ? changeKey(x) : x;
+        this.rawExact[c] = x;
         const stat = (x - t.center) / t.scale;
         if (stat === stat) {
           tested[c] = stat;
@@ -318,7 +323,7 @@ class RowDetector implements Detector {
       const t = tested[c];
       if (t !== t) continue;
       const m = models[c];
-      const ordinary = m.tested!.ordinary?.has(this.raw[c]) ?? false;
+      const ordinary = (m.tested!.ordinary?.has(this.raw[c]) ?? false) || nearBand(m.tested!.normal, this.rawExact[c], m.tested!.scale);
       const beyond = !ordinary && (t >= 0 ? t > m.upper[k] : -t > m.lower[k]);
       let r = Math.log(Math.max(MIN_SHARE, tailShare(m.tested!, t))) / m.logLimit[k];
       r = beyond ? Math.max(r, 1) : Math.min(r, BELOW_LIMIT);
@@ -363,6 +368,8 @@ class RowDetector implements Detector {
           const t = tested[c];
           const m = models[c];
           if (t !== t || m.test === 'cold') continue;
+          // A value of a kind the operator called normal corroborates nothing.
+          if (nearBand(m.tested!.normal, this.rawExact[c], m.tested!.scale)) continue;
           if (t > m.corroborateUpper || -t > m.corroborateLower) {
             out.channelAnomalous[c] = 1;
             this.valueFlag[c] = 1;

@@ -88,6 +88,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly feedback = new Counter({
+    name: 'anomaly_feedback_total',
+    help: 'Operator feedback applied (POST /feedback and replays at start-up), by verdict',
+    labelNames: ['verdict'] as const,
+    registers: [this.registry],
+  });
+  readonly exclusionWindows = new Gauge({
+    name: 'anomaly_exclusion_windows',
+    help: 'Incident and maintenance windows in force (rows in them are not learned)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

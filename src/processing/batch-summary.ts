@@ -21,6 +21,8 @@ export interface BatchSummary {
   entity_column: string | null;
   excluded_columns: { column: string; reason: string }[];
   unscorable_rows: number;
+  /** Rows inside an operator's incident or maintenance window (POST /feedback): scored, not learned. */
+  excluded_rows: number;
   /** Rows where the channel's value counted toward the row's anomaly. */
   channel_anomaly_counts: Record<string, number>;
   /** Rows with `<ch>_zscore_flag` True (the reference's rule, |z| > Z_THRESHOLD on a mature channel). */
@@ -80,6 +82,7 @@ export function buildSummary(
     entity_column: ctx.entityColumn ?? null,
     excluded_columns: outcome.inference.excluded.map((e) => ({ column: e.column, reason: e.reason })),
     unscorable_rows: outcome.unscorableRows,
+    excluded_rows: outcome.excludedRows,
     channel_anomaly_counts: perChannel((_, c) => outcome.channelAnomalyCounts[c]),
     zscore_flag_counts: perChannel((_, c) => outcome.zscoreFlagCounts[c]),
     isolation_flag_count: outcome.isolationFlagCount,

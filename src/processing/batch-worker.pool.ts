@@ -7,7 +7,7 @@ import { BatchKeys } from './batch-keys';
 import { BatchWorkerError, BatchWorkerInit, FromWorker, reviveError, reviveOutcome, ToWorker } from './batch-worker.protocol';
 import { ScoringOutcome, ScoringProgress } from './csv-scorer';
 import { windowData } from '../detection/window-transfer';
-import { channelData, ChannelData } from './snapshot-transfer';
+import { channelData, ChannelData, exclusionsOf } from './snapshot-transfer';
 
 /** A raw batch opened on a worker thread, waiting for the service's decision. */
 export interface OpenedBatch {
@@ -169,7 +169,8 @@ export class BatchWorkerPool {
           }
           const key = windowKey(snapshot.window);
           const window = thread.windowSent === key ? undefined : windowData(snapshot.window);
-          const msg: ToWorker = { type: 'score', id, channels: this.channels(snapshot), windowKey: key, window, model, progress: onProgress !== undefined };
+          const exclusions = [...(exclusionsOf(snapshot)?.list() ?? [])];
+          const msg: ToWorker = { type: 'score', id, channels: this.channels(snapshot), windowKey: key, window, model, exclusions, progress: onProgress !== undefined };
           const answer = thread.request(msg, window ? [window.values.buffer as ArrayBuffer] : [], onProgress);
           sent = true;
           thread.windowSent = key;

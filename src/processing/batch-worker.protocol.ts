@@ -12,6 +12,7 @@ import { BadInputError } from './bad-input.error';
 import { BatchKeys } from './batch-keys';
 import { ScoringSettings, ScoringOutcome } from './csv-scorer';
 import type { WindowData } from '../detection/window-transfer';
+import type { ExclusionWindow } from '../baseline/exclusion-windows';
 import { ChannelData } from './snapshot-transfer';
 
 export interface BatchWorkerInit {
@@ -34,6 +35,8 @@ export type ToWorker =
       window?: WindowData;
       /** The window's forest, fitted once for the process; sent when the worker has not got it yet (null: the window has none). */
       model?: { key: string; data: ForestModelData | null };
+      /** Operators' incident and maintenance windows (src/baseline/exclusion-windows.ts). */
+      exclusions: ExclusionWindow[];
       progress: boolean;
     }
   /** Drop the opened object (already processed). */

@@ -19,6 +19,7 @@ import { BatchKeys } from './batch-keys';
 import { BatchWorkerInit, errorData, FromWorker, ToWorker } from './batch-worker.protocol';
 import { windowView } from '../detection/window-transfer';
 import { StaticSnapshot } from './snapshot-transfer';
+import { ExclusionWindows } from '../baseline/exclusion-windows';
 
 /** Windows kept by key (rebuilt once each); the service sends a window only when it differs from the last one it sent. */
 const WINDOWS_KEPT = 4;
@@ -61,7 +62,7 @@ if (parentPort) {
       forests.insert(key, data === null ? undefined : fromModelData(data, window.columns, key));
     }
     if (!job || !window) throw new Error(`batch worker: no ${job ? `window ${msg.windowKey}` : 'opened object'} for job ${msg.id}`);
-    const snapshot = new StaticSnapshot(msg.channels, window);
+    const snapshot = new StaticSnapshot(msg.channels, window, new ExclusionWindows(msg.exclusions));
     const onProgress = msg.progress ? (p: { bytesRead: number; rows: number }) => post({ type: 'progress', id: msg.id, ...p }) : undefined;
     writeScoredOutput(store, { keys: job.keys, etag: job.info.etag, input: job.stream }, snapshot, settings, onProgress).then(
       (outcome) => {

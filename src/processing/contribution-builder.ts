@@ -219,6 +219,8 @@ export class ContributionBuilder {
   private learnQuantity(q: Learning, st: Standardiser, x: number, key: number, row: number, time: number, seasonal: boolean, sustained = false): boolean {
     const s = (x - st.center) / st.scale;
     const limit = s >= 0 ? st.learnUpper : st.learnLower;
+    // An operator's normal bands decide flags only: learned, such a value is still a spike at its
+    // limit, so that a known 10-sd class does not widen the channel for every other fault.
     const beyond = Math.abs(s) > limit && !(st.ordinary?.has(key) ?? false);
     const exceeded = beyond || sustained;
     q.episode.observe(exceeded, s >= 0, x, row, time);

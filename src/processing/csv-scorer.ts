@@ -12,9 +12,10 @@ import { parseDecimalText } from './decimal-parser';
 import { newScoredBlock, packRow, ScoredBlock, unpackRow } from './scored-block';
 import { ScoredCsvWriter } from './scored-csv.writer';
 import { ScoringWorkerClient } from './scoring-worker.client';
-import { snapshotData } from './snapshot-transfer';
+import { exclusionsOf, snapshotData } from './snapshot-transfer';
 import { parseTimestamp } from './timestamp-parser';
 import { deseasonalise, SeasonCurve } from '../detection/season-profile';
+import { ExclusionWindows } from '../baseline/exclusion-windows';
 import { Standardiser, sustainedStep } from '../detection/channel-model';
 
 export interface ScoringSettings {
@@ -55,6 +56,8 @@ export interface ScoringOutcome {
   totalRows: number;
   anomalyCount: number;
   unscorableRows: number;
+  /** Rows in an operator's window: not learned (and, `ignore`, not flagged). */
+  excludedRows: number;
   isolationFlagCount: number;
   /** Anomalous rows where no channel counted: flagged by the isolation forest alone. */
   isolationOnlyCount: number;
@@ -148,6 +151,8 @@ export class CsvScorer {
   private indices: Int32Array = new Int32Array(0);
   private entityIndex = -1;
   private timeIndex = -1;
+  /** Operators' windows: rows in one are not learned, and in an `ignore` one not flagged. */
+  private exclusions: ExclusionWindows | undefined;
   /** Per channel, d(t) of a seasonal channel (empty when none is seasonal). */
   private seasons: (SeasonCurve | undefined)[] = [];
   /** Each channel's last finite value in file order before the next block: where its changes start. */
@@ -173,6 +178,7 @@ export class CsvScorer {
   private totalRows = 0;
   private anomalyCount = 0;
   private unscorableRows = 0;
+  private excludedRows = 0;
   private isolationFlagCount = 0;
   private isolationOnlyCount = 0;
   private channelAnomalyCounts: Float64Array = new Float64Array(0);
@@ -239,6 +245,7 @@ export class CsvScorer {
       totalRows: this.totalRows,
       anomalyCount: this.anomalyCount,
       unscorableRows: this.unscorableRows,
+      excludedRows: this.excludedRows,
       isolationFlagCount: this.isolationFlagCount,
       isolationOnlyCount: this.isolationOnlyCount,
       channelAnomalyCounts: Array.from(this.channelAnomalyCounts),
@@ -332,6 +339,8 @@ export class CsvScorer {
       coldStartSample: this.coldStartSample,
     });
     this.seasons = this.timeIndex >= 0 && this.entityIndex < 0 ? detector.channelModels(undefined).map((m) => m.season) : [];
+    const exclusions = exclusionsOf(this.snapshot);
+    this.exclusions = this.timeIndex >= 0 && exclusions && exclusions.size > 0 ? exclusions : undefined;
     if (!this.seasons.some(Boolean)) this.seasons = [];
     this.rowScore = detector.newRowScore();
     this.lastValues = Float64Array.from(detector.channelModels(undefined), (m) => m.previous);
@@ -499,8 +508,11 @@ export class CsvScorer {
     const values = block.values;
     const offset = r * k;
     const entity = block.entities?.[r];
+    const excluded = this.exclusions?.at(block.times[r]);
+    if (excluded?.verdict === 'ignore') ignore(score, excluded.id);
     this.csv!.row(block.buf!, block.start[r], block.end[r], score);
-    this.contribution!.add(values, offset, entity, score, block.line[r], block.times[r]);
+    if (excluded === undefined) this.contribution!.add(values, offset, entity, score, block.line[r], block.times[r]);
+    else this.excludedRows++;
 
     this.totalRows++;
     if (score.anomaly) this.anomalyCount++;
@@ -518,6 +530,17 @@ export class CsvScorer {
     if (score.anomaly && counted === 0) this.isolationOnlyCount++;
     if (this.writer.full) this.ready.push(this.writer.take());
   }
+}
+
+/** A row in a maintenance window: scored, not flagged (its reason says why). */
+function ignore(score: RowScore, windowId: string): void {
+  score.anomaly = false;
+  score.anomalyScore = 0;
+  score.ifFlag = false;
+  score.ifLabel = 1;
+  score.zFlag.forEach((f, c) => (score.zFlag[c] = f === 1 ? 0 : f));
+  score.channelAnomalous.fill(0);
+  score.reasons = `ignored: maintenance window ${windowId}`;
 }
 
 /** Where each channel's learning stood before the batch, when the snapshot knows (BaselineState's, or a worker's copy). */

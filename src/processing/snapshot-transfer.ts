@@ -1,4 +1,5 @@
 import { Episode, EpisodeJson } from '../baseline/channel-learning';
+import { ExclusionWindows } from '../baseline/exclusion-windows';
 import { BaselineSnapshot, ChannelBaseline, ReferenceWindowView } from '../detection/detection.types';
 import { WindowData, windowData, windowView } from '../detection/window-transfer';
 import { LearningStart } from './contribution-builder';
@@ -56,6 +57,7 @@ export function channelData(snapshot: BaselineSnapshot, channels: Iterable<strin
             ...(b.resolution !== undefined ? { resolution: b.resolution } : {}),
             ...(b.last !== undefined ? { last: b.last } : {}),
             ...(b.sustained ? { sustained: { ...b.sustained } } : {}),
+            ...(b.bands ? { bands: { level: [...b.bands.level], change: [...b.bands.change] } } : {}),
             ...(b.season ? { season: { ...b.season, deviation: Float64Array.from(b.season.deviation), ratio: Float64Array.from(b.season.ratio) } } : {}),
           }
         : null,
@@ -68,6 +70,12 @@ function sketchData(s: { weight: ArrayLike<number> }): { weight: Float64Array } 
   return { weight: Float64Array.from(s.weight) };
 }
 
+/** The operators' windows a snapshot carries (BaselineState's, or a worker's copy), when it has any. */
+export function exclusionsOf(snapshot: BaselineSnapshot): ExclusionWindows | undefined {
+  const e = (snapshot as BaselineSnapshot & { exclusions?: unknown }).exclusions;
+  return e instanceof ExclusionWindows ? e : undefined;
+}
+
 /** The snapshot a worker scores against: the channels' statistics over a rebuilt window. */
 export class StaticSnapshot implements BaselineSnapshot {
   private readonly baselines = new Map<string, ChannelBaseline>();
@@ -76,6 +84,7 @@ export class StaticSnapshot implements BaselineSnapshot {
   constructor(
     channels: readonly ChannelData[],
     readonly window: ReferenceWindowView,
+    readonly exclusions = new ExclusionWindows(),
   ) {
     for (const { channel, baseline, learning } of channels) {
       if (baseline) this.baselines.set(channel, Object.freeze({ ...baseline }));

@@ -13,7 +13,7 @@ describe('scored CSV reader', () => {
     expect(typedCell('temperature z=6.2')).toBe('temperature z=6.2');
   });
 
-  it('returns only anomalous rows, typed, in file order, up to the limit', async () => {
+  it('returns only anomalous rows, typed, in file order, up to the limit, each with its row in the file', async () => {
     const csv =
       'timestamp,temperature,temperature_zscore_flag,if_label,anomaly,anomaly_reasons\n' +
       '2026-01-01T00:00:00.000,22.1,False,1,False,\n' +
@@ -29,8 +29,9 @@ describe('scored CSV reader', () => {
         if_label: -1,
         anomaly: true,
         anomaly_reasons: 'temperature z=9.1; isolation',
+        row: 1,
       },
-      { timestamp: '2026-01-01T00:02:00.000', temperature: null, temperature_zscore_flag: null, if_label: 1, anomaly: true, anomaly_reasons: 'unscorable' },
+      { timestamp: '2026-01-01T00:02:00.000', temperature: null, temperature_zscore_flag: null, if_label: 1, anomaly: true, anomaly_reasons: 'unscorable', row: 2 },
     ]);
   });
 

@@ -33,13 +33,15 @@ export function typedCell(raw: string): CellValue {
 
 /**
  * Reads the rows whose `anomaly` column is true from a scored CSV stream, stopping after `max` of
- * them so a huge file is not read to its end for a page of results.
+ * them so a huge file is not read to its end for a page of results. Each row carries its 0-based
+ * data row as `row` (what POST /feedback names).
  */
 export async function readAnomalyRows(stream: Readable, max: number): Promise<AnomalyRow[]> {
   const parser = parseStream(stream);
   const rows: AnomalyRow[] = [];
   let header: string[] | undefined;
   let anomalyAt = -1;
+  let index = -1;
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
       if (!header) {
@@ -48,10 +50,11 @@ export async function readAnomalyRows(stream: Readable, max: number): Promise<An
         if (anomalyAt < 0) break; // not a scored file
         continue;
       }
+      index++;
       if (typedCell(record[anomalyAt] ?? '') !== true) continue;
       const row: AnomalyRow = {};
       header.forEach((name, i) => (row[name] = typedCell(record[i] ?? '')));
-      rows.push(row);
+      rows.push({ ...row, row: index });
       if (rows.length >= max) break;
     }
   } finally {

@@ -105,6 +105,20 @@ maybe('dashboard in headless Chromium against the real service', () => {
     await page.close();
   }, 60000);
 
+  it('marks a flagged row as a false alarm with one click, and the service keeps it', async () => {
+    const recent = (await (await fetch(base + '/anomalies/recent?limit=50')).json()) as { anomalies: { source_file: string; row: number }[] };
+    const page = await browser.newPage();
+    await page.goto(base + '/');
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 15000 });
+    await page.click('#anomalies tbody tr button[data-verdict="normal"]');
+    await page.waitForFunction("/^feedback \\S+: row \\d+ of /.test(document.querySelector('#feedback-status').textContent)", undefined, { timeout: 15000 });
+    const listed = (await (await fetch(base + '/feedback')).json()) as { feedback: { id: string }[] };
+    expect(listed.feedback).toHaveLength(1);
+    expect(listed.feedback[0]).toMatchObject({ verdict: 'normal', source_file: recent.anomalies[0].source_file, rows: [recent.anomalies[0].row] });
+    expect(await app.get(ObjectStore).getText(`state/feedback/${listed.feedback[0].id}.json`)).toContain('"verdict": "normal"');
+    await page.close();
+  }, 60000);
+
   it('exposes Prometheus metrics that agree with what was processed', async () => {
     const res = await fetch(base + '/metrics');
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);

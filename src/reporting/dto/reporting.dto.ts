@@ -4,6 +4,9 @@ export class AnomalyRowDto {
   @ApiProperty({ example: 'processed/sensors_20260224T001051.csv', description: 'The scored file the row comes from' })
   source_file: string;
 
+  @ApiProperty({ example: 17, description: 'The row in source_file (0-based data row), as POST /feedback names rows' })
+  row: number;
+
   @ApiProperty({ example: true })
   anomaly: boolean;
 
@@ -27,7 +30,7 @@ export class RecentAnomaliesDto {
   @ApiProperty({
     type: [AnomalyRowDto],
     description:
-      'Every column of the scored CSV, typed (numbers, booleans, null for empty cells), plus source_file. ' +
+      'Every column of the scored CSV, typed (numbers, booleans, null for empty cells), plus source_file and row. ' +
       'The input columns (timestamp, temperature, ...) and per-channel <ch>_zscore / <ch>_zscore_flag vary with the data.',
     example: [
       {
@@ -45,6 +48,7 @@ export class RecentAnomaliesDto {
         anomaly_score: 0.97,
         anomaly_reasons: 'temperature z=6.2; isolation',
         source_file: 'processed/sensors_20260224T001051.csv',
+        row: 29,
       },
     ],
   })
