@@ -56,6 +56,9 @@ import { TwoSidedSketch } from '../detection/tail-sketch';
  * from the rule episodes replaced) loads too: the channels start learning their tails from there.
  */
 
+/** Season profiles kept (9 KB each): channels of entities beyond this are not seasonal. */
+export const MAX_SEASON_PROFILES = 5000;
+
 export const STATE_KEY = '_state';
 export const LAST_UPDATED_KEY = 'last_updated';
 export const STATE_VERSION = 2;
@@ -146,6 +149,8 @@ export class BaselineState {
   private cached: FrozenSnapshot | undefined;
   /** Operators' incident and maintenance windows: kept in src/feedback's records, not in baseline.json. */
   private exclusionWindows = new ExclusionWindows();
+  /** Channels (of entities) with a season profile: bounded by MAX_SEASON_PROFILES. */
+  private seasonProfiles = 0;
   private readonly now: () => Date;
   private readonly relearnAfter: RelearnAfter;
 
@@ -252,6 +257,7 @@ export class BaselineState {
           }
         }
       }
+      for (const { value } of this.learned.entries()) if (value.season) this.seasonProfiles++;
     }
   }
 
@@ -514,6 +520,8 @@ export class BaselineState {
     const timezone = this.options.timezone ?? 'UTC';
     if (season.timezone !== timezone) return undefined;
     if (!l.season || l.season.timezone !== timezone) {
+      if (!l.season && this.seasonProfiles >= MAX_SEASON_PROFILES) return undefined;
+      if (!l.season) this.seasonProfiles++;
       l.season = new SeasonProfile(timezone);
       l.period = null;
     }

@@ -11,6 +11,11 @@ import { BadInputError } from './bad-input.error';
 
 /** Per entity, the statistics kept for one batch: the bound keeps a hostile file from growing memory. */
 export const MAX_ENTITIES_PER_BATCH = 10000;
+/**
+ * Entities of a batch whose channels learn season profiles (9 KB per channel): beyond, a batch of
+ * thousands of hosts would need hundreds of MB for them. The baseline bounds them overall too.
+ */
+export const MAX_SEASON_ENTITIES_PER_BATCH = 1000;
 /** Values per channel a batch keeps for its resolution (the smallest step between distinct values). */
 const RESOLUTION_SAMPLE = 4096;
 
@@ -62,6 +67,8 @@ interface Track {
 interface EntityTracks {
   models: readonly ChannelModel[];
   tracks: Track[];
+  /** Whether this entity's channels learn season profiles (bounded per batch: MAX_SEASON_ENTITIES_PER_BATCH). */
+  seasons: boolean;
 }
 
 /**
@@ -80,6 +87,7 @@ export class ContributionBuilder {
   private ringSize = 0;
   private lastEntity: string | undefined;
   private lastTracks: EntityTracks | null = null;
+  private seasonEntities = 0;
   private readonly relearnAfter: RelearnAfter;
   private readonly seasonalRelearnAfter: RelearnAfter;
   private readonly clock: LocalClock;
@@ -106,7 +114,7 @@ export class ContributionBuilder {
     for (let c = 0; c < k; c++) {
       const v = values[offset + c];
       if (v !== v) continue; // NaN: missing, in none
-      this.learn(et.tracks[c], et.models[c], v, time, entity === undefined);
+      this.learn(et.tracks[c], et.models[c], v, time, et.seasons);
     }
     if (score.scorable && !score.anomaly && this.windowCapacity > 0) {
       const at = this.ringNext * k;
@@ -275,6 +283,7 @@ export class ContributionBuilder {
       }
       const models = this.sources.models(entity);
       e = {
+        seasons: entity === undefined || this.seasonEntities++ < MAX_SEASON_ENTITIES_PER_BATCH,
         models,
         tracks: this.channels.map((channel, c) => {
           const start = this.sources.start?.(channel, entity);

@@ -155,6 +155,8 @@ export class CsvScorer {
   private exclusions: ExclusionWindows | undefined;
   /** Per channel, d(t) of a seasonal channel (empty when none is seasonal). */
   private seasons: (SeasonCurve | undefined)[] = [];
+  /** With an entity column, each entity's seasonal channels (its own profiles) are deseasonalised row by row. */
+  private entitySeasons = false;
   /** Each channel's last finite value in file order before the next block: where its changes start. */
   private lastValues: Float64Array = new Float64Array(0);
   /** Each channel's sustained statistic after the rows handed out so far (blocks may be scored out of turn). */
@@ -339,6 +341,7 @@ export class CsvScorer {
       coldStartSample: this.coldStartSample,
     });
     this.seasons = this.timeIndex >= 0 && this.entityIndex < 0 ? detector.channelModels(undefined).map((m) => m.season) : [];
+    this.entitySeasons = this.timeIndex >= 0 && this.entityIndex >= 0;
     const exclusions = exclusionsOf(this.snapshot);
     this.exclusions = this.timeIndex >= 0 && exclusions && exclusions.size > 0 ? exclusions : undefined;
     if (!this.seasons.some(Boolean)) this.seasons = [];
@@ -406,6 +409,7 @@ export class CsvScorer {
     // A seasonal channel is scored and learned on x - d(t): done once here, so the detector, its
     // worker thread and the contribution all read the same values. The scored file keeps the row's bytes.
     if (this.seasons.length > 0) deseasonalise(block.values, block.rows, this.seasons, block.times);
+    else if (this.entitySeasons && block.entities) this.deseasonaliseEntities(block);
     if (
       this.worker === null &&
       !this.usedWorker &&
@@ -452,6 +456,22 @@ export class CsvScorer {
     };
     (pending.result as Promise<ScoredBlock>).then(settle, settle);
     this.pending.push(pending);
+  }
+
+  private deseasonaliseEntities(block: RowBlock): void {
+    const k = this.indices.length;
+    let entity: string | undefined;
+    let curves: (SeasonCurve | undefined)[] = [];
+    for (let r = 0; r < block.rows; r++) {
+      if (block.entities![r] !== entity || r === 0) {
+        entity = block.entities![r];
+        curves = this.detector!.channelModels(entity).map((m) => m.season);
+      }
+      for (let c = 0; c < k; c++) {
+        const curve = curves[c];
+        if (curve !== undefined) block.values[r * k + c] = curve.deseasonalised(block.values[r * k + c], block.times[r]);
+      }
+    }
   }
 
   private advanceLastValues(block: RowBlock): void {

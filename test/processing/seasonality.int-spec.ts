@@ -81,3 +81,40 @@ describe('seasonal baselines through the pipeline', () => {
     expect(Object.keys(json.temperature)).toEqual(expect.arrayContaining(['count', 'mean', 'M2', 'std']));
   });
 });
+
+describe('seasonal baselines per entity', () => {
+  /** Host a peaks at 13:00, host b at 01:00 (a night shift): each must be judged against its own day. */
+  const level = (host: 'a' | 'b', t: number) => {
+    const hour = ((t / 3_600_000) % 24 + (host === 'b' ? 12 : 0)) % 24;
+    return 100 + 300 * Math.max(0, Math.sin((Math.PI * (hour - 7)) / 12)) ** 2;
+  };
+  const rng = createRng(9);
+  const batchAt = (from: number, rows: number, value: (host: 'a' | 'b', t: number) => number) => {
+    const lines = ['timestamp,host,load'];
+    for (let i = 0; i < rows; i++) {
+      const t = START + (from + i) * 60_000;
+      for (const host of ['a', 'b'] as const) lines.push(`${new Date(t).toISOString()},${host},${value(host, t).toFixed(2)}`);
+    }
+    return lines.join('\n') + '\n';
+  };
+  let replayer: PipelineReplayer;
+
+  beforeAll(async () => {
+    replayer = await PipelineReplayer.create('seasonal-entities', pipelineSettings(AppConfig.forTest({ ENTITY_COLUMN: 'host' })));
+    const noise = () => (rng() - 0.5) * 16;
+    for (let m = 0; m < 4 * 1440; m += 50) await replayer.replay(`raw/hosts_${m}.csv`, batchAt(m, 50, (h, t) => level(h, t) + noise()));
+  }, 120_000);
+
+  afterAll(() => replayer?.close());
+
+  it('finds each host its own day, and flags each host against it', async () => {
+    const seasonal = replayer.state.channels().filter((c) => c.entity !== undefined).map((c) => [c.entity, c.season?.period ?? null]);
+    expect(Object.fromEntries(seasonal)).toEqual({ a: 'daily', b: 'daily' });
+    // Day 5, 01:00-01:30: both hosts at 390, b's usual level then and far above a's night.
+    const night = 4 * 1440 + 60;
+    const cols = readScoredColumns((await replayer.replay('raw/hosts_probe.csv', batchAt(night, 30, () => 390))).scored, 'probe');
+    const flaggedOf = (host: number) => cols.anomaly.filter((_, i) => i % 2 === host).reduce((x, y) => x + y, 0);
+    expect(flaggedOf(0)).toBeGreaterThanOrEqual(25); // host a
+    expect(flaggedOf(1)).toBeLessThanOrEqual(2); // host b
+  });
+});
