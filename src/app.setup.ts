@@ -4,6 +4,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { StorageErrorFilter } from './storage/storage-error.filter';
 import * as path from 'node:path';
+import type { NextFunction, Request, Response } from 'express';
+import { AuthService } from './auth/auth.service';
+import { BEARER_SCHEME, SESSION_COOKIE, SESSION_SCHEME } from './auth/public.decorator';
 
 const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
   name: string;
@@ -21,10 +24,17 @@ export function configureApp(app: INestApplication): void {
   app.useGlobalFilters(new StorageErrorFilter());
   app.enableShutdownHooks();
 
+  express.disable('x-powered-by');
+  app.use(securityHeaders);
+  // Swagger's routes are not Nest's: the same credential is checked for them here.
+  const auth = authService(app);
+  if (auth?.required) app.use(['/docs', '/docs-json'], (req: Request, res: Response, next: NextFunction) => guardDocs(auth, req, res, next));
   const doc = new DocumentBuilder()
     .setTitle(pkg.name)
     .setDescription(pkg.description)
     .setVersion(pkg.version)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token (API_TOKEN_SHA256 holds its SHA-256)' }, BEARER_SCHEME)
+    .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The session the login page (/login) opens' }, SESSION_SCHEME)
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
     jsonDocumentUrl: 'docs-json',
@@ -32,3 +42,37 @@ export function configureApp(app: INestApplication): void {
 }
 
 export const packageInfo = pkg;
+
+function authService(app: INestApplication): AuthService | undefined {
+  try {
+    return app.get(AuthService, { strict: false });
+  } catch {
+    return undefined; // an app built without AuthModule (a test of one module)
+  }
+}
+
+function guardDocs(auth: AuthService, req: Request, res: Response, next: NextFunction): void {
+  const wait = auth.retryAfter(req);
+  if (wait > 0) {
+    res.status(429).setHeader('Retry-After', String(wait));
+    res.json({ statusCode: 429, error: 'Too Many Requests', message: `too many failed attempts from this address: try again in ${wait} s` });
+    return;
+  }
+  const outcome = auth.authenticate(req);
+  if (outcome === 'ok') return next();
+  if (outcome === 'bad') auth.failed(req);
+  res.status(401).setHeader('WWW-Authenticate', 'Bearer realm="anomaly-pipeline"');
+  res.json({ statusCode: 401, error: 'Unauthorized', message: 'a credential is required: Authorization: Bearer <API token>, or log in at /login' });
+}
+
+/**
+ * On every response: no MIME sniffing, no referrer, never framed. Pages set a full
+ * Content-Security-Policy of their own (src/dashboard/page-csp.ts); this one only forbids framing.
+ */
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  next();
+}

@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -68,7 +69,17 @@ export class AnomalyPipelineStack extends Stack {
     };
     cfnBucket.addResourceDependency(topicPolicy.node.defaultChild as sns.CfnTopicPolicy);
 
+    // The API token every route but /notify and /health asks for; the instance reads it at boot.
+    const tokenSecret = new secretsmanager.Secret(this, 'ApiToken', {
+      description: 'anomaly-pipeline API token (Authorization: Bearer, or the dashboard login)',
+      generateSecretString: { passwordLength: 40, excludePunctuation: true, includeSpace: false },
+    });
+    Validations.of(tokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The token is read once at instance boot into a hashed setting; rotating it means a new instance (instanceGeneration), not a rotation Lambda.',
+    });
     this.host = new ServiceHost(this, 'Service', {
+      tokenSecret,
       params: this.params,
       bucket: this.data.bucket,
       logBucket: this.data.logBucket,
@@ -105,6 +116,10 @@ export class AnomalyPipelineStack extends Stack {
     new CfnOutput(this, 'ApiBaseUrl', { value: baseUrl, description: 'The service (health: /health)' });
     new CfnOutput(this, 'SwaggerUrl', { value: `${baseUrl}/docs`, description: 'Swagger UI' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetterQueue.queueUrl, description: 'Notifications SNS could not deliver' });
+    new CfnOutput(this, 'ApiTokenCommand', {
+      value: `aws secretsmanager get-secret-value --region ${this.region} --secret-id ${tokenSecret.secretArn} --query SecretString --output text`,
+      description: 'Shows the API token: send it as Authorization: Bearer <token>, or log in to the dashboard with it',
+    });
     new CfnOutput(this, 'InstanceId', { value: this.host.instance.instanceId, description: 'For aws ssm start-session --target' });
     new CfnOutput(this, 'LogBucketName', { value: this.data.logBucket.bucketName, description: 'S3 access logs and VPC flow logs' });
   }

@@ -13,6 +13,8 @@ export interface BootstrapValues {
   signalResource: string;
   /** Bumped by the user to roll out a new build: a new script means a new instance. */
   generation: string;
+  /** The Secrets Manager secret holding the API token (its SHA-256 goes into the service's environment). */
+  tokenSecretArn: string;
 }
 
 const PLACEHOLDERS: Record<keyof BootstrapValues, string> = {
@@ -24,6 +26,7 @@ const PLACEHOLDERS: Record<keyof BootstrapValues, string> = {
   stackName: '__STACK_NAME__',
   signalResource: '__SIGNAL_RESOURCE__',
   generation: '__GENERATION__',
+  tokenSecretArn: '__TOKEN_SECRET_ARN__',
 };
 
 const KNOWN = new Set(Object.values(PLACEHOLDERS));

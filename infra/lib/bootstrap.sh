@@ -24,6 +24,8 @@ readonly STACK_NAME='__STACK_NAME__'
 readonly SIGNAL_RESOURCE='__SIGNAL_RESOURCE__'
 # Changing this (cdk deploy -c instanceGeneration=N) changes the script, hence replaces the instance.
 readonly GENERATION='__GENERATION__'
+# The API token the stack generated: the service gets only its SHA-256 (API_TOKEN_SHA256).
+readonly TOKEN_SECRET_ARN='__TOKEN_SECRET_ARN__'
 readonly PORT=8000
 
 signal_cloudformation() {
@@ -77,12 +79,17 @@ chmod -R u+rwX,go+rX,go-w "$APP_DIR"
 
 echo "== /etc/environment"
 touch /etc/environment
-sed -i -E '/^(BUCKET_NAME|AWS_REGION|SNS_TOPIC_ARNS)=/d' /etc/environment
+TOKEN_SHA256=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id "$TOKEN_SECRET_ARN" \
+  --query SecretString --output text | tr -d '\n' | sha256sum | cut -d' ' -f1)
+sed -i -E '/^(BUCKET_NAME|AWS_REGION|SNS_TOPIC_ARNS|HOST|API_TOKEN_SHA256)=/d' /etc/environment
 cat >>/etc/environment <<ENVIRONMENT
 BUCKET_NAME=$BUCKET_NAME
 AWS_REGION=$REGION
 SNS_TOPIC_ARNS=$TOPIC_ARN
+HOST=0.0.0.0
+API_TOKEN_SHA256=$TOKEN_SHA256
 ENVIRONMENT
+chmod 0644 /etc/environment
 
 echo "== systemd unit"
 install -m 0644 "$APP_DIR/infra/systemd/$SERVICE.service" "/etc/systemd/system/$SERVICE.service"

@@ -3,6 +3,7 @@ import { Aws, Duration, Fn, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { renderBootstrapScript } from './bootstrap-script';
 import { PROCESSED_PREFIX, RAW_PREFIX, STATE_PREFIX } from './data-bucket.construct';
@@ -17,6 +18,8 @@ export interface ServiceHostProps {
   topicArn: string;
   /** See BootstrapValues.generation. */
   instanceGeneration: string;
+  /** The API token's secret: the instance may read exactly this one. */
+  tokenSecret: secretsmanager.ISecret;
 }
 
 /**
@@ -87,6 +90,8 @@ export class ServiceHost extends Construct {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'anomaly-pipeline instance: read raw/, read-write processed/ and state/, SSM sessions',
     });
+    // The API token's secret, and no other.
+    props.tokenSecret.grantRead(this.role);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadRawBatches',
@@ -161,6 +166,7 @@ export class ServiceHost extends Construct {
         stackName: Aws.STACK_NAME,
         signalResource,
         generation: props.instanceGeneration,
+        tokenSecretArn: props.tokenSecret.secretArn,
       });
     // A new script must mean a new instance (user data runs only at first boot), so the logical id
     // carries a hash of the script; the script then names that final id for its cfn-signal.

@@ -46,6 +46,7 @@ const ids = () => {
     bucketPolicy: idOf('AWS::S3::BucketPolicy', (r) => r.Properties.Bucket.Ref === bucket),
     logBucketPolicy: idOf('AWS::S3::BucketPolicy', (r) => r.Properties.Bucket.Ref === logBucket),
     key: idOf('AWS::KMS::Key'),
+    secret: idOf('AWS::SecretsManager::Secret'),
     topic: idOf('AWS::SNS::Topic'),
     topicPolicy: idOf('AWS::SNS::TopicPolicy'),
     subscription: idOf('AWS::SNS::Subscription'),
@@ -105,6 +106,7 @@ describe('AnomalyPipeline stack: resources', () => {
       'AWS::EC2::Instance': 1,
       'AWS::EC2::EIP': 1,
       'AWS::EC2::EIPAssociation': 1,
+      'AWS::SecretsManager::Secret': 1,
     });
   });
 
@@ -284,8 +286,8 @@ describe('AnomalyPipeline stack: resources', () => {
     expect(JSON.stringify(props(instance))).not.toContain(eip);
   });
 
-  it('outputs: bucket, topic, API base URL, Swagger URL (and DLQ, instance, log bucket)', () => {
-    const { bucket, topic, eip, queue, instance, logBucket } = ids();
+  it('outputs: bucket, topic, API base URL, Swagger URL, how to show the API token (and DLQ, instance, log bucket)', () => {
+    const { bucket, topic, eip, queue, instance, logBucket, secret } = ids();
     const outputs = template.toJSON().Outputs;
     const values = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, (v as Json).Value]));
     expect(values).toEqual({
@@ -296,7 +298,11 @@ describe('AnomalyPipeline stack: resources', () => {
       DeadLetterQueueUrl: ref(queue),
       InstanceId: ref(instance),
       LogBucketName: ref(logBucket),
+      ApiTokenCommand: join('aws secretsmanager get-secret-value --region ', ref('AWS::Region'), ' --secret-id ', ref(secret), ' --query SecretString --output text'),
     });
+    // The token itself: generated, 40 characters, never in the template.
+    expect(props(secret).GenerateSecretString).toEqual({ PasswordLength: 40, ExcludePunctuation: true, IncludeSpace: false });
+    expect(props(secret).SecretString).toBeUndefined();
   });
 
   it('parameters: what a user sets at deploy time, with safe patterns', () => {
@@ -345,8 +351,8 @@ describe('AnomalyPipeline stack: every policy statement', () => {
     Condition: { Bool: { 'aws:SecureTransport': 'false' } },
   });
 
-  it('instance role: assumed by EC2 only; SSM core managed policy; read raw/*, read-write processed/* and state/*, list only those prefixes', () => {
-    const { role, policy, bucket } = ids();
+  it('instance role: assumed by EC2 only; SSM core managed policy; read the API token secret; read raw/*, read-write processed/* and state/*, list only those prefixes', () => {
+    const { role, policy, bucket, secret } = ids();
     expect(props(role).AssumeRolePolicyDocument.Statement).toEqual([
       { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
     ]);
@@ -355,6 +361,7 @@ describe('AnomalyPipeline stack: every policy statement', () => {
     expect(props(policy).Roles).toEqual([ref(role)]);
     const arn = getAtt(bucket, 'Arn');
     expect(statements(policy)).toEqual([
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: ref(secret) },
       { Sid: 'ReadRawBatches', Effect: 'Allow', Action: 's3:GetObject', Resource: join(arn, '/raw/*') },
       {
         Sid: 'ReadWriteResultsAndState',
@@ -483,7 +490,7 @@ describe('AnomalyPipeline stack: every policy statement', () => {
       }
     };
     walk(resources);
-    expect(all.length).toBe(15); // the statements checked one by one above
+    expect(all.length).toBe(16); // the statements checked one by one above
     for (const s of all.filter((st) => st.Effect === 'Allow')) {
       const actions = ([] as string[]).concat(s.Action);
       // kms:* for the account root is the key's administration statement (a key without it is unmanageable).
@@ -566,6 +573,7 @@ describe('AnomalyPipeline stack: bootstrap (user data)', () => {
       stackName: 'AnomalyPipeline',
       signalResource: 'ServiceInstance1',
       generation: '1',
+      tokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ApiToken-abc',
     });
     const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
     expect(check.stderr).toBe('');
@@ -583,6 +591,7 @@ const baseValues = () => ({
   stackName: 's',
   signalResource: 'i',
   generation: '1',
+  tokenSecretArn: 'a',
 });
 
 describe('AnomalyPipeline stack: cdk-nag AwsSolutions', () => {
@@ -636,6 +645,7 @@ describe('AnomalyPipeline stack: cdk-nag AwsSolutions', () => {
         `AwsSolutions-IAM5[Resource::<${ids().bucket}.Arn>/raw/*]`,
         `AwsSolutions-IAM5[Resource::<${ids().bucket}.Arn>/state/*]`,
         'AwsSolutions-SQS3', // the DLQ itself
+        'AwsSolutions-SMG4', // the API token is not rotated by a Lambda
       ].sort(),
     );
     for (const [id, reason] of Object.entries(acks)) expect([id, reason.length >= 40]).toEqual([id, true]);

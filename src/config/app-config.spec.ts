@@ -3,12 +3,13 @@ import { AppConfig } from './app-config';
 import { ConfigurationError } from './environment';
 
 describe('AppConfig', () => {
-  it('has sensible defaults: local mode on ./data, port 8000 on all interfaces', () => {
+  it('has sensible defaults: local mode on ./data, port 8000 on loopback, no credential needed there', () => {
     const c = AppConfig.forTest({});
     expect(c.storage.bucket).toBeUndefined();
     expect(c.storage.dataDir).toMatch(/data$/);
     expect(c.port).toBe(8000);
-    expect(c.host).toBe('0.0.0.0');
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.auth).toMatchObject({ enabled: true, required: false, tokenHashes: [] });
     expect(c.detection.zThreshold).toBe(3);
     expect(c.baseline).toMatchObject({ minCount: 30, includeAnomalies: false, halfLife: 2000, relearnAfterMs: 7_200_000, relearnAfterRows: 1000, flushIntervalMs: 30000 });
     expect(AppConfig.forTest({ BASELINE_HALF_LIFE: '0' }).baseline.halfLife).toBeUndefined();

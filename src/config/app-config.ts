@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { durationMs, EnvironmentVariables, loadEnvironment } from './environment';
+import { ConfigurationError, durationMs, EnvironmentVariables, loadEnvironment } from './environment';
 
 export type LogLevel = NonNullable<EnvironmentVariables['LOG_LEVEL']>;
 
@@ -49,6 +49,21 @@ export interface IngestionConfig {
   localWatch: boolean;
 }
 
+export interface AuthConfig {
+  /** AUTH=off switches credentials off even where they would be required. */
+  enabled: boolean;
+  /** SHA-256 digests (hex) of the accepted API tokens. */
+  tokenHashes: string[];
+  sessionTtlMs: number;
+  /** Whether a request must carry a credential: tokens are configured, or the service listens beyond loopback. */
+  required: boolean;
+}
+
+/** Addresses only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 export interface ProcessingConfig {
   concurrency: number;
   maxAttempts: number;
@@ -76,10 +91,26 @@ export class AppConfig {
   readonly baseline: BaselineConfig;
   readonly ingestion: IngestionConfig;
   readonly processing: ProcessingConfig;
+  readonly auth: AuthConfig;
 
   constructor(env: EnvironmentVariables) {
     this.port = env.PORT ?? 8000;
-    this.host = env.HOST ?? '0.0.0.0';
+    // Loopback by default: the local two-command run needs no credential, and nothing else reaches it.
+    this.host = env.HOST ?? '127.0.0.1';
+    const tokenHashes = list(env.API_TOKEN_SHA256).map((h) => h.toLowerCase());
+    const enabled = (env.AUTH ?? 'on') === 'on';
+    this.auth = {
+      enabled,
+      tokenHashes,
+      sessionTtlMs: durationMs(env.SESSION_TTL ?? '12h'),
+      required: enabled && (tokenHashes.length > 0 || !isLoopback(this.host)),
+    };
+    if (this.auth.required && tokenHashes.length === 0) {
+      throw new ConfigurationError(
+        `HOST=${this.host} is reachable from other machines, and no credential is configured: set API_TOKEN_SHA256 ` +
+          '(the SHA-256 of a token: printf %s "$TOKEN" | sha256sum), listen on 127.0.0.1, or set AUTH=off to serve everyone',
+      );
+    }
     this.logLevel = env.LOG_LEVEL ?? 'log';
     this.logFormat = env.LOG_FORMAT ?? 'text';
     const dataDir = path.resolve(env.DATA_DIR ?? './data');

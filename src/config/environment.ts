@@ -175,6 +175,16 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean({ message: 'SNS_VERIFY_SIGNATURES must be true or false' })
   SNS_VERIFY_SIGNATURES?: boolean;
 
+  @IsOptional() @Transform(toStr) @IsIn(['on', 'off'], { message: 'AUTH must be on or off' })
+  AUTH?: 'on' | 'off';
+
+  @IsOptional() @Transform(toStr)
+  @EachEntry('API_TOKEN_SHA256', 'SHA-256 digests of API tokens, 64 hex digits each (printf %s "$TOKEN" | sha256sum)', (e) => /^[0-9a-f]{64}$/i.test(e))
+  API_TOKEN_SHA256?: string;
+
+  @IsOptional() @Transform(toStr) @Matches(DURATION, { message: 'SESSION_TTL must be a duration such as 12h or 30m' })
+  SESSION_TTL?: string;
+
   @IsOptional() @Transform(toStr)
   @EachEntry('SNS_TOPIC_ARNS', 'SNS topic ARNs (arn:aws:sns:<region>:<12-digit account>:<topic>)', (e) => TOPIC_ARN.test(e))
   SNS_TOPIC_ARNS?: string;

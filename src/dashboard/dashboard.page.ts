@@ -23,6 +23,8 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .wide { grid-column: 1 / -1; }
   .muted { color: var(--muted); } .bad { color: var(--bad); }
   #status { margin-left: auto; color: var(--muted); font-size: 12px; }
+#channels { display: contents; }
+.logout { margin: 0; } .logout button { font: inherit; }
 </style>
 </head>
 <body>
@@ -30,10 +32,11 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   <h1>anomaly-pipeline</h1>
   <div class="totals" id="totals">loading…</div>
   <div id="status"></div>
+  <form class="logout" method="post" action="/logout"><button type="submit">log out</button></form>
 </header>
 <main>
   <section class="wide"><h2>Anomaly rate per batch</h2><svg id="rate-chart" role="img" aria-label="anomaly rate per batch"></svg></section>
-  <div id="channels" style="display:contents"></div>
+  <div id="channels"></div>
   <section><h2>Baseline</h2><table id="baseline"><thead><tr><th>channel</th><th>observations</th><th>mean</th><th>std</th><th>mature</th><th>seasonal</th></tr></thead><tbody></tbody></table></section>
   <section class="wide"><h2>Recent anomalies</h2><table id="anomalies"><thead><tr><th>time</th><th>reasons</th><th>score</th><th>file</th><th>feedback</th></tr></thead><tbody></tbody></table><p id="feedback-status" class="muted"></p></section>
 </main>
@@ -46,6 +49,7 @@ const fmt = (x, d = 4) => (typeof x === 'number' ? (Math.round(x * 10 ** d) / 10
 
 async function getJson(url) {
   const res = await fetch(url, { headers: { accept: 'application/json' } });
+  if (res.status === 401) { location.href = '/login'; throw new Error('not logged in'); }
   if (!res.ok) throw new Error(url + ' answered ' + res.status);
   return res.json();
 }

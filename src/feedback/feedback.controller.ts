@@ -3,8 +3,10 @@ import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkRe
 import { ErrorDto } from '../reporting/dto/reporting.dto';
 import { FeedbackAppliedDto, FeedbackListDto, FeedbackRequestDto } from './dto/feedback.dto';
 import { FeedbackService } from './feedback.service';
+import { Protected } from '../auth/public.decorator';
 
 @ApiTags('feedback')
+@Protected()
 @Controller('feedback')
 @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'Storage does not answer' })
 export class FeedbackController {

@@ -16,8 +16,10 @@ import { SnsEnvelopeDto } from './dto/sns-envelope.dto';
 import { IngestionExceptionFilter } from './ingestion-exception.filter';
 import { NotifyService, SnsHeaders } from './notify.service';
 import { SNS_MESSAGE_TYPES } from './sns-message';
+import { Public } from '../auth/public.decorator';
 
 @ApiTags('ingestion')
+@Public()
 @Controller('notify')
 @UseFilters(IngestionExceptionFilter)
 export class NotifyController {

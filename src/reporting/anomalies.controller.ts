@@ -11,8 +11,10 @@ import {
 import { RecentAnomaliesQuery } from './dto/recent-anomalies.query';
 import { AnomalySummaryDto, ErrorDto, NoBatchesYetDto, RecentAnomaliesDto } from './dto/reporting.dto';
 import { RECENT_FILES, RecentAnomalies, ReportingIndexService } from './reporting-index.service';
+import { Protected } from '../auth/public.decorator';
 
 @ApiTags('anomalies')
+@Protected()
 @Controller('anomalies')
 @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'Storage does not answer' })
 export class AnomaliesController {

@@ -5,10 +5,12 @@ import { jsonRecord, setOwn } from '../baseline/channel-map';
 import { AppConfig } from '../config/app-config';
 import { SeasonCurve } from '../detection/season-profile';
 import { BaselineCurrentDto, ChannelBaselineDto, SeasonNowDto } from './dto/baseline-current.dto';
+import { Protected } from '../auth/public.decorator';
 
 const round4 = (x: number) => Math.round(x * 10000) / 10000;
 
 @ApiTags('baseline')
+@Protected()
 @Controller('baseline')
 @ApiExtraModels(ChannelBaselineDto, SeasonNowDto)
 export class BaselineController {

@@ -3,8 +3,10 @@ import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailab
 import { RecentBatchDto, RecentBatchesQuery } from './dto/recent-batches.dto';
 import { ErrorDto } from './dto/reporting.dto';
 import { RecentBatch, ReportingIndexService } from './reporting-index.service';
+import { Protected } from '../auth/public.decorator';
 
 @ApiTags('batches')
+@Protected()
 @Controller('batches')
 export class BatchesController {
   constructor(private readonly reporting: ReportingIndexService) {}

@@ -42,7 +42,7 @@ describe('/health and /docs', () => {
         '#/components/schemas/HealthDto',
       );
       expect(doc.body.components.schemas.HealthDto.required).toEqual(
-        expect.arrayContaining(['status', 'storage', 'bucket', 'timestamp']),
+        expect.arrayContaining(['status', 'storage', 'timestamp']),
       );
       await request(app.getHttpServer()).get('/docs').expect(200).expect(/swagger/i);
     } finally {

@@ -111,7 +111,7 @@ maybe('dashboard in headless Chromium against the real service', () => {
     await page.goto(base + '/');
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 15000 });
     await page.click('#anomalies tbody tr button[data-verdict="normal"]');
-    await page.waitForFunction("/^feedback \\S+: row \\d+ of /.test(document.querySelector('#feedback-status').textContent)", undefined, { timeout: 15000 });
+    await page.locator('#feedback-status', { hasText: /^feedback \S+: row \d+ of / }).waitFor({ timeout: 15000 });
     const listed = (await (await fetch(base + '/feedback')).json()) as { feedback: { id: string }[] };
     expect(listed.feedback).toHaveLength(1);
     expect(listed.feedback[0]).toMatchObject({ verdict: 'normal', source_file: recent.anomalies[0].source_file, rows: [recent.anomalies[0].row] });
