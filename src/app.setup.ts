@@ -3,6 +3,8 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { StorageErrorFilter } from './storage/storage-error.filter';
+import { MetricsService } from './metrics/metrics.service';
+import { RequestAbortedFilter } from './request-aborted.filter';
 import * as path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { AuthService } from './auth/auth.service';
@@ -21,13 +23,13 @@ export function configureApp(app: INestApplication): void {
   express.useBodyParser('json', { limit: '256kb' });
   express.useBodyParser('text', { type: 'text/plain', limit: '256kb' });
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true }));
-  app.useGlobalFilters(new StorageErrorFilter());
+  app.useGlobalFilters(new RequestAbortedFilter(app.getHttpAdapter(), optional(app, MetricsService)), new StorageErrorFilter());
   app.enableShutdownHooks();
 
   express.disable('x-powered-by');
   app.use(securityHeaders);
   // Swagger's routes are not Nest's: the same credential is checked for them here.
-  const auth = authService(app);
+  const auth = optional(app, AuthService);
   if (auth?.required) app.use(['/docs', '/docs-json'], (req: Request, res: Response, next: NextFunction) => guardDocs(auth, req, res, next));
   const doc = new DocumentBuilder()
     .setTitle(pkg.name)
@@ -43,11 +45,12 @@ export function configureApp(app: INestApplication): void {
 
 export const packageInfo = pkg;
 
-function authService(app: INestApplication): AuthService | undefined {
+/** A provider of the app, when the app has its module (a test of one module may not). */
+function optional<T>(app: INestApplication, type: new (...args: never[]) => T): T | undefined {
   try {
-    return app.get(AuthService, { strict: false });
+    return app.get(type, { strict: false });
   } catch {
-    return undefined; // an app built without AuthModule (a test of one module)
+    return undefined;
   }
 }
 

@@ -88,6 +88,11 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly abortedRequests = new Counter({
+    name: 'anomaly_http_aborted_requests_total',
+    help: 'Requests whose client hung up before sending the whole body',
+    registers: [this.registry],
+  });
   readonly feedback = new Counter({
     name: 'anomaly_feedback_total',
     help: 'Operator feedback applied (POST /feedback and replays at start-up), by verdict',

@@ -2,6 +2,8 @@
  * Where a raw batch's outputs go, in the reference's layout: `raw/<name>.csv` ->
  * `processed/<name>.csv`, `processed/<name>_summary.json`, `processed/<name>_error.json`.
  * `<name>` keeps any sub-folders under the raw prefix (`raw/site-a/x.csv` -> `processed/site-a/x.csv`).
+ * The suffix is taken off only as written: `raw/x.CSV` is another object than `raw/x.csv`, and gets
+ * outputs of its own (`processed/x.CSV.csv`), never the other's.
  */
 export const PROCESSED_PREFIX = 'processed/';
 
@@ -15,7 +17,7 @@ export interface BatchKeys {
 
 export function batchKeys(sourceKey: string, rawPrefix = 'raw/', rawSuffix = '.csv'): BatchKeys {
   let name = sourceKey.startsWith(rawPrefix) ? sourceKey.slice(rawPrefix.length) : sourceKey;
-  if (rawSuffix && name.toLowerCase().endsWith(rawSuffix.toLowerCase())) name = name.slice(0, name.length - rawSuffix.length);
+  if (rawSuffix && name.endsWith(rawSuffix)) name = name.slice(0, name.length - rawSuffix.length);
   return {
     source: sourceKey,
     name,

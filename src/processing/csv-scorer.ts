@@ -10,7 +10,7 @@ import { ContributionBuilder, LearningStart } from './contribution-builder';
 import { CsvReaderLimits, CsvRecord, CsvRecordReader, DEFAULT_READER_LIMITS } from './csv-record-reader';
 import { parseDecimalText } from './decimal-parser';
 import { newScoredBlock, packRow, ScoredBlock, unpackRow } from './scored-block';
-import { ScoredCsvWriter } from './scored-csv.writer';
+import { scoreColumns, ScoredCsvWriter } from './scored-csv.writer';
 import { ScoringWorkerClient } from './scoring-worker.client';
 import { exclusionsOf, snapshotData } from './snapshot-transfer';
 import { parseTimestamp } from './timestamp-parser';
@@ -320,6 +320,16 @@ export class CsvScorer {
     }
     if (entityColumn && inference.entityIndex < 0) {
       throw new BadInputError(`the ENTITY_COLUMN ${JSON.stringify(entityColumn)} is not in the header`, 1);
+    }
+    // A scored file fed back into raw/ would get each output column twice, and readers would take
+    // the input's `anomaly` for the verdict: refused, with what to do about it.
+    const outputs = new Set(scoreColumns(inference.channels));
+    const clashing = header.map((h) => h.trim()).filter((h) => outputs.has(h));
+    if (clashing.length > 0) {
+      throw new BadInputError(
+        `the header has columns the scored file adds (${clashing.slice(0, 5).join(', ')}${clashing.length > 5 ? ', …' : ''}): is this a scored file? Rename them, or give the original file`,
+        1,
+      );
     }
     const k = inference.channels.length;
     this.inference = inference;

@@ -30,13 +30,19 @@ describe('parseDecimal', () => {
     expect(parseDecimalText(text)).toBe(expected);
   });
 
-  it.each(['', ' ', 'NA', 'nan', 'NaN', 'Infinity', '-inf', '0x10', '1,5', '1e', '--1', '1.2.3', 'e5', '.', '-', '1e999', '12abc'])(
+  it.each(['', ' ', 'NA', 'nan', 'NaN', 'Infinity', '-inf', '0x10', '1,5', '1e', '--1', '1.2.3', 'e5', '.', '-', '1e999', '12abc', '1e200', '-1e200', '2e60'])(
     '%j is not a number (NaN)',
     (text) => {
       expect(parse(text)).toBeNaN();
       expect(parseDecimalText(text)).toBeNaN();
     },
   );
+
+  it('takes magnitudes up to 1e60, whose fourth powers the moments can still sum', () => {
+    expect(parse('1e60')).toBe(1e60);
+    expect(parse('-9.99e59')).toBe(-9.99e59);
+    expect(parseDecimalText('1e60')).toBe(1e60);
+  });
 
   it('agrees with Number() bit for bit on random decimals of every shape', () => {
     const rng = createRng(7);

@@ -3,11 +3,15 @@
  *
  * Accepted: optional spaces, an optional sign, digits with an optional fraction, an optional
  * exponent (`-12`, `3.25`, `.5`, `1e-3`, ` 7 `). Anything else (empty, `NA`, `nan`, `0x10`,
- * `Infinity`, text) and anything that overflows to ±Infinity is NaN, which the pipeline treats as a
- * missing value. Results are exactly what `Number(text)` gives: the fast path is Clinger's (at most
+ * `Infinity`, text) and anything beyond ±MAX_MAGNITUDE is NaN, which the pipeline treats as a
+ * missing value: the moments sum fourth powers of deviations, and a cell of 1e200 would overflow
+ * them and fail its whole batch. Results are exactly what `Number(text)` gives: the fast path is Clinger's (at most
  * 15 significant digits and a power of ten up to 1e22 are both exact in a double, so one multiply or
  * divide rounds correctly); everything else goes through `Number`.
  */
+
+/** Magnitudes beyond this are not values (1e60^4, summed over a billion rows, is still finite). */
+export const MAX_MAGNITUDE = 1e60;
 
 const POW10: number[] = [];
 for (let i = 0; i <= 22; i++) POW10.push(Number(`1e${i}`));
@@ -104,7 +108,7 @@ export function parseDecimalText(text: string): number {
 }
 
 function finite(x: number): number {
-  return Number.isFinite(x) ? x : NaN;
+  return Number.isFinite(x) && Math.abs(x) <= MAX_MAGNITUDE ? x : NaN;
 }
 
 function latin1(buf: Uint8Array, start: number, end: number): string {

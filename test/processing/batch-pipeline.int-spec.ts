@@ -229,6 +229,19 @@ describe('processBatch through the local store', () => {
     expect(contribution.normalRows.length).toBeLessThanOrEqual(41);
   });
 
+  it('takes values too large to sum as missing cells, and folds the batch', async () => {
+    const state = await learnedBaseline(2);
+    const lines = ['timestamp,temperature,humidity,pressure,wind_speed'];
+    for (let i = 0; i < 40; i++) lines.push(`t${i},22.${i % 10},55,1013,10`);
+    lines.push('t40,-1e200,55,1013,10', 't41,1e200,55,1013,10');
+    await store.put('raw/huge.csv', lines.join('\n') + '\n');
+    const { summary, contribution } = await processBatch(store, { keys: batchKeys('raw/huge.csv') }, state.snapshot(), settings);
+    expect(summary.missing_values.temperature).toBe(2);
+    expect(summary.total_rows).toBe(42);
+    expect(() => state.absorb({ key: 'raw/huge.csv', etag: 'e' }, contribution)).not.toThrow();
+    expect(state.lookup('temperature')!.isFinite()).toBe(true);
+  });
+
   it.each([
     ['an empty file', '', undefined, /empty file/],
     ['a header only', 'timestamp,temperature\n', 2, /header only/],
@@ -242,6 +255,7 @@ describe('processBatch through the local store', () => {
     ['prose', 'Dear team,\nplease find attached the figures for March.\nBest regards\n', 2, /fields where the header has/],
     ['a duplicate column', 'a,b,a\n1,2,3\n', 1, /duplicate column name "a"/],
     ['an unclosed quote', 'a,b\n1,2\n"3,4\n5,6\n', 3, /never closed/],
+    ['a scored file fed back', 'timestamp,a,a_zscore,a_zscore_flag,if_label,if_score,if_flag,anomaly\nt,1,0,False,1,0.1,False,False\n', 1, /columns the scored file adds \(a_zscore, a_zscore_flag, if_label, if_score, if_flag, …\): is this a scored file/],
   ])('refuses %s with the line, leaving no output', async (_what, body, line, message) => {
     await store.put('raw/bad.csv', body);
     const err = await processBatch(store, { keys: batchKeys('raw/bad.csv') }, BaselineState.empty({ minCount: 30, includeAnomalies: false }).snapshot(), settings).then(
