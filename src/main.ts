@@ -33,7 +33,16 @@ async function bootstrap(): Promise<void> {
     throw err;
   }
   configureApp(app);
-  await app.listen(config.port, config.host);
+  try {
+    await app.listen(config.port, config.host);
+  } catch (err) {
+    // The baseline is loaded while the app initialises, which listen() starts: the same exit codes.
+    if (err instanceof BaselineLoadError) {
+      logger.fatal(err.message, 'Bootstrap');
+      process.exit(err.transient ? 75 : 78);
+    }
+    throw err;
+  }
   const log = new Logger('Bootstrap');
   log.log(`Listening on http://${config.host}:${config.port}: dashboard at /, Swagger UI at /docs`);
   if (!config.storage.bucket) {

@@ -479,3 +479,23 @@ describe('BaselineState.serialize', () => {
     expect(BaselineState.parse(state.serialize(), OPTIONS).lookup(odd[0])!.count).toBe(state.lookup(odd[0])!.count);
   });
 });
+
+describe('BaselineState bounds', () => {
+  it('refuses a batch that would learn more channels or entities than allowed, whole and before anything changes', () => {
+    const r = rng(3);
+    const state = BaselineState.empty({ ...OPTIONS, maxChannels: 3, maxEntities: 2 });
+    state.absorb(src(0), contributionOf(['a', 'b'], gaussianRows(r, 40, [1, 2], [1, 1])));
+    const before = state.sequence;
+    expect(() => state.absorb(src(1), contributionOf(['b', 'c', 'd'], gaussianRows(r, 40, [1, 2, 3], [1, 1, 1])))).toThrow(InvalidContributionError);
+    expect(() => state.absorb(src(1), contributionOf(['b', 'c', 'd'], gaussianRows(r, 40, [1, 2, 3], [1, 1, 1])))).toThrow(
+      /would add 2 channel\(s\) \("c", "d"\) to the 2 learned, more than BASELINE_MAX_CHANNELS=3: name the channels to learn with CHANNELS/,
+    );
+    expect(state.sequence).toBe(before);
+    expect(state.lookup('c')).toBeUndefined();
+    state.absorb(src(2), contributionOf(['a'], gaussianRows(r, 40, [1], [1]), undefined, 'h1'));
+    state.absorb(src(3), contributionOf(['a'], gaussianRows(r, 40, [1], [1]), undefined, 'h2'));
+    expect(() => state.absorb(src(4), contributionOf(['a'], gaussianRows(r, 40, [1], [1]), undefined, 'h3'))).toThrow(/more than BASELINE_MAX_ENTITIES=2/);
+    state.absorb(src(5), contributionOf(['a'], gaussianRows(r, 40, [1], [1]), undefined, 'h1')); // a known one still folds
+    expect(state.lookup('a', 'h3')).toBeUndefined();
+  });
+});

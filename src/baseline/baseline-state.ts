@@ -56,6 +56,9 @@ import { TwoSidedSketch } from '../detection/tail-sketch';
  * from the rule episodes replaced) loads too: the channels start learning their tails from there.
  */
 
+export const DEFAULT_MAX_CHANNELS = 1000;
+export const DEFAULT_MAX_ENTITIES = 100_000;
+
 /** Season profiles kept (9 KB each): channels of entities beyond this are not seasonal. */
 export const MAX_SEASON_PROFILES = 5000;
 
@@ -80,6 +83,9 @@ export interface BaselineStateOptions {
   seasonality?: SeasonalityMode;
   /** TIMEZONE of the season slots (default UTC). A profile learned in another zone starts over. */
   timezone?: string;
+  /** BASELINE_MAX_CHANNELS / _ENTITIES: a batch that would learn more is refused (bounded memory). */
+  maxChannels?: number;
+  maxEntities?: number;
   now?: () => Date;
 }
 
@@ -164,8 +170,8 @@ export class BaselineState {
 
   /** The options the service's configuration gives (BASELINE_MIN_COUNT, _INCLUDE_ANOMALIES, _HALF_LIFE, _RELEARN_AFTER, _RELEARN_ROWS). */
   static optionsFrom(config: BaselineConfig): BaselineStateOptions {
-    const { minCount, includeAnomalies, halfLife, seasonality, timezone } = config;
-    return { minCount, includeAnomalies, halfLife, relearnAfter: relearnAfterOf(config), seasonality, timezone };
+    const { minCount, includeAnomalies, halfLife, seasonality, timezone, maxChannels, maxEntities } = config;
+    return { minCount, includeAnomalies, halfLife, relearnAfter: relearnAfterOf(config), seasonality, timezone, maxChannels, maxEntities };
   }
 
   static empty(options: BaselineStateOptions): BaselineState {
@@ -347,6 +353,7 @@ export class BaselineState {
     validateContribution(contribution);
     if (this.ledger.has(source.key, source.etag)) return { status: 'duplicate', events: [] };
     this.assertFoldsFinite(contribution);
+    this.assertWithinBounds(contribution);
 
     const events: BaselineEvent[] = [];
     const moved = new Map<string, number>();
@@ -465,6 +472,34 @@ export class BaselineState {
       if (change && !(change.isFinite() && (this.learned.get(entry.channel, entry.entity)?.change.clone() ?? new RunningStats()).merge(change).isFinite())) {
         throw new InvalidContributionError(`folding this batch would overflow the change statistics of "${entry.channel}"`);
       }
+    }
+  }
+
+  /**
+   * Every channel and entity learned is kept for good: a stream of files with new column names (or
+   * hosts) would grow memory and every save without end. A batch that would pass a bound is
+   * refused whole, before anything changes, saying which bound and what to do.
+   */
+  private assertWithinBounds(contribution: BatchContribution): void {
+    const maxChannels = this.options.maxChannels ?? DEFAULT_MAX_CHANNELS;
+    const maxEntities = this.options.maxEntities ?? DEFAULT_MAX_ENTITIES;
+    const channels = new Set<string>();
+    const entities = new Set<string>();
+    for (const e of contribution.channels) {
+      if (!this.stats.get(e.channel)) channels.add(e.channel);
+      if (e.entity !== undefined && !this.stats.hasEntity(e.entity)) entities.add(e.entity);
+    }
+    const sample = (s: Set<string>) => [...s].slice(0, 3).map((x) => JSON.stringify(x)).join(', ') + (s.size > 3 ? ', …' : '');
+    if (this.stats.plainCount + channels.size > maxChannels) {
+      throw new InvalidContributionError(
+        `this batch would add ${channels.size} channel(s) (${sample(channels)}) to the ${this.stats.plainCount} learned, more than BASELINE_MAX_CHANNELS=${maxChannels}: ` +
+          'name the channels to learn with CHANNELS, or raise the limit',
+      );
+    }
+    if (this.stats.entityCount + entities.size > maxEntities) {
+      throw new InvalidContributionError(
+        `this batch would add ${entities.size} entit(ies) (${sample(entities)}) to the ${this.stats.entityCount} learned, more than BASELINE_MAX_ENTITIES=${maxEntities}: raise the limit, or check ENTITY_COLUMN`,
+      );
     }
   }
 

@@ -343,6 +343,17 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
       return;
     }
 
+    if (fromStore && fromLocal && isEmpty(fromStore) && !isEmpty(fromLocal)) {
+      // A store emptied (a `{}` written over it, a restore gone wrong) next to a local copy that has
+      // learned something: suspicious, not authoritative. The local copy is kept and flushed over it.
+      this.logger.warn(
+        `${storeName} is empty but the local copy ${this.localPath} is not (${describe(fromLocal)}): using the local copy; ` +
+          `it is flushed over the empty one at the next tick (move it away first to start from scratch)`,
+      );
+      this.use(fromLocal, 'local', false);
+      return;
+    }
+
     if (fromStore) {
       if (localProblem) this.logger.warn(`Ignoring the unreadable local copy ${this.localPath} (${localProblem}); it is rewritten after the next batch`);
       if (fromLocal && fromLocal.lineage === fromStore.lineage && fromLocal.sequence > fromStore.sequence) {
@@ -393,4 +404,9 @@ function fmt(x: number): string {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Nothing learned and nothing folded: what `{}` loads as. */
+function isEmpty(state: BaselineState): boolean {
+  return state.channels().length === 0 && state.absorbedCount === 0;
 }

@@ -31,6 +31,20 @@ export class ChannelMap<T> {
     if (channels?.size === 0) this.byEntity.delete(entity);
   }
 
+  /** Channels without an entity. */
+  get plainCount(): number {
+    return this.plain.size;
+  }
+
+  /** Distinct entities. */
+  get entityCount(): number {
+    return this.byEntity.size;
+  }
+
+  hasEntity(entity: string): boolean {
+    return this.byEntity.has(entity);
+  }
+
   get size(): number {
     let n = this.plain.size;
     for (const channels of this.byEntity.values()) n += channels.size;

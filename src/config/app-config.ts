@@ -35,6 +35,9 @@ export interface BaselineConfig {
   seasonality: 'auto' | 'off' | 'daily' | 'weekly';
   /** IANA zone of the daily and weekly slots. */
   timezone: string;
+  /** Bounds on what is learned (a batch beyond is refused). */
+  maxChannels: number;
+  maxEntities: number;
   flushIntervalMs: number;
   localPath: string;
 }
@@ -137,6 +140,8 @@ export class AppConfig {
       relearnAfterRows: env.BASELINE_RELEARN_ROWS ?? 1000,
       seasonality: env.SEASONALITY ?? 'auto',
       timezone: env.TIMEZONE ?? 'UTC',
+      maxChannels: env.BASELINE_MAX_CHANNELS ?? 1000,
+      maxEntities: env.BASELINE_MAX_ENTITIES ?? 100_000,
       flushIntervalMs: (env.BASELINE_FLUSH_INTERVAL ?? 30) * 1000,
       localPath: path.resolve(env.BASELINE_LOCAL_PATH ?? 'baseline.json'),
     };

@@ -139,6 +139,12 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toNumber) @IsInt({ message: 'BASELINE_RELEARN_ROWS must be an integer >= 1' }) @Min(1, { message: 'BASELINE_RELEARN_ROWS must be an integer >= 1' })
   BASELINE_RELEARN_ROWS?: number;
 
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'BASELINE_MAX_CHANNELS must be an integer from 1 to 100000' }) @Min(1) @Max(100_000)
+  BASELINE_MAX_CHANNELS?: number;
+
+  @IsOptional() @Transform(toNumber) @IsInt({ message: 'BASELINE_MAX_ENTITIES must be an integer from 1 to 10000000' }) @Min(1) @Max(10_000_000)
+  BASELINE_MAX_ENTITIES?: number;
+
   @IsOptional() @Transform(toStr) @IsIn(['auto', 'off', 'daily', 'weekly'], { message: 'SEASONALITY must be auto, off, daily or weekly' })
   SEASONALITY?: 'auto' | 'off' | 'daily' | 'weekly';
 

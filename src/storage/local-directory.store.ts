@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertValidKey, InvalidKeyError, ObjectBody, ObjectInfo, ObjectStore, StorageError } from './object-store';
@@ -15,6 +16,7 @@ export class LocalDirectoryStore extends ObjectStore {
   readonly location: string;
   /** Directories known to exist: a put into them needs no mkdir system call. */
   private readonly dirs = new Set<string>();
+  private readonly logger = new Logger('Storage');
 
   constructor(private readonly root: string) {
     super();
@@ -110,9 +112,27 @@ export class LocalDirectoryStore extends ObjectStore {
     await this.collect(startDir, dirKey, prefix, keys);
     keys.sort(compareKeys);
     for (const key of keys) {
-      const info = await this.head(key);
+      let info: ObjectInfo | null;
+      try {
+        info = await this.head(key);
+      } catch (err) {
+        // A file no key can name here (a backslash in its name): one warning, not a failed listing
+        // that would hold up every other file.
+        if (!(err instanceof InvalidKeyError)) throw err;
+        this.warnOnce(key, err.message);
+        continue;
+      }
       if (info) yield info;
     }
+  }
+
+  private readonly warned = new Set<string>();
+
+  private warnOnce(key: string, why: string): void {
+    if (this.warned.has(key)) return;
+    if (this.warned.size >= 1000) this.warned.clear();
+    this.warned.add(key);
+    this.logger.warn(`Skipping ${JSON.stringify(key)} in ${this.location}: ${why} (rename the file to have it processed)`);
   }
 
   private async collect(dir: string, dirKey: string, prefix: string, out: string[]): Promise<void> {

@@ -262,6 +262,18 @@ describe('BaselineService', () => {
       expect((await storedState())!._state.sequence).toBe(1);
     });
 
+    it('keeps a local copy that learned something over a store emptied to {}, and flushes it back', async () => {
+      const first = await boot();
+      for (let i = 0; i < 2; i++) await first.baseline.absorb(source(i), batches(2)[i]);
+      await first.baseline.flush();
+      kill(first.module);
+      await store.put(BASELINE_KEY, '{}');
+      const { baseline } = await boot();
+      expect(baseline.status()).toMatchObject({ loadedFrom: 'local', sequence: 2, dirty: true });
+      expect(await baseline.flush()).toBe(true);
+      expect((await storedState())!._state.sequence).toBe(2);
+    });
+
     it('refuses to start when the store has no baseline and the local copy is corrupt', async () => {
       await fs.mkdir(path.dirname(localPath), { recursive: true });
       await fs.writeFile(localPath, '{"x": {"count": "many"}}');

@@ -42,6 +42,17 @@ describe('LocalDirectoryStore specifics', () => {
     const store = new LocalDirectoryStore(await tempDir());
     await expect(store.put('raw\\..\\..\\x.csv', 'x')).rejects.toBeInstanceOf(InvalidKeyError);
   });
+
+  it('lists the other files when one has a name no key can have (a backslash)', async () => {
+    const dir = await tempDir();
+    const store = new LocalDirectoryStore(dir);
+    await store.put('raw/a.csv', 'a');
+    await fs.writeFile(path.join(dir, 'raw', 'b\\c.csv'), 'b');
+    await store.put('raw/d.csv', 'd');
+    const keys: string[] = [];
+    for await (const info of store.list('raw/')) keys.push(info.key);
+    expect(keys).toEqual(['raw/a.csv', 'raw/d.csv']);
+  });
 });
 
 describe('LocalDirectoryStore directories', () => {
