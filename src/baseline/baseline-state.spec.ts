@@ -499,3 +499,20 @@ describe('BaselineState bounds', () => {
     expect(state.lookup('a', 'h3')).toBeUndefined();
   });
 });
+
+describe('BaselineState report pages', () => {
+  it('gives the plain channels and entities a page at a time, in name order, with where to go on', () => {
+    const r = rng(4);
+    const state = BaselineState.empty(OPTIONS);
+    for (const host of ['h3', 'h1', 'h2', 'h5', 'h4']) state.absorb(src(Number(host.slice(1))), contributionOf(['a', 'b'], gaussianRows(r, 10, [1, 2], [1, 1]), undefined, host));
+    const first = state.page(undefined, 2);
+    expect(first.channels.map((c) => c.channel)).toEqual(['a', 'b']);
+    expect(first.entities.map((c) => `${c.entity}/${c.channel}`)).toEqual(['h1/a', 'h1/b', 'h2/a', 'h2/b']);
+    expect(first).toMatchObject({ totalEntities: 5, next: 'h2' });
+    const second = state.page('h2', 2);
+    expect([...new Set(second.entities.map((c) => c.entity))]).toEqual(['h3', 'h4']);
+    const last = state.page(second.next!, 2);
+    expect([...new Set(last.entities.map((c) => c.entity))]).toEqual(['h5']);
+    expect(last.next).toBeNull();
+  });
+});

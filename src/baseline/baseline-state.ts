@@ -304,7 +304,49 @@ export class BaselineState {
 
   /** Every channel (and entity/channel), copies, for reporting. */
   channels(): ChannelEntry[] {
-    return [...this.stats.entries()].map(({ channel, entity, value }) => {
+    return this.entriesOf([...this.stats.entries()]);
+  }
+
+  /**
+   * A page of the report: the plain channels, and up to `limit` entities after `after` in name
+   * order, with their channels. Costs the page, not the number of entities (beyond one sorted list
+   * of names, kept until an entity is added).
+   */
+  page(after: string | undefined, limit: number): { channels: ChannelEntry[]; entities: ChannelEntry[]; totalEntities: number; next: string | null } {
+    const names = this.sortedEntities();
+    let from = 0;
+    if (after !== undefined) {
+      let lo = 0;
+      let hi = names.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (names[mid] <= after) lo = mid + 1;
+        else hi = mid;
+      }
+      from = lo;
+    }
+    const chosen = names.slice(from, from + limit);
+    const plain = [...this.stats.plainEntries()];
+    const ofEntities = chosen.flatMap((entity) => [...this.stats.entries(entity)]);
+    return {
+      channels: this.entriesOf(plain),
+      entities: this.entriesOf(ofEntities),
+      totalEntities: names.length,
+      next: from + limit < names.length ? chosen[chosen.length - 1] : null,
+    };
+  }
+
+  private sortedNames: { count: number; names: string[] } | undefined;
+
+  private sortedEntities(): string[] {
+    if (!this.sortedNames || this.sortedNames.count !== this.stats.entityCount) {
+      this.sortedNames = { count: this.stats.entityCount, names: this.stats.entityNames().sort() };
+    }
+    return this.sortedNames.names;
+  }
+
+  private entriesOf(entries: { channel: string; entity?: string; value: RunningStats }[]): ChannelEntry[] {
+    return entries.map(({ channel, entity, value }) => {
       const l = this.learned.get(channel, entity);
       return {
         channel,

@@ -190,6 +190,11 @@ export class BaselineService implements OnModuleInit, OnApplicationShutdown {
     return this.state.channels();
   }
 
+  /** The plain channels and a page of entities (BaselineState.page). */
+  page(after: string | undefined, limit: number): ReturnType<BaselineState['page']> {
+    return this.state.page(after, limit);
+  }
+
   get minCount(): number {
     return this.config.baseline.minCount;
   }

@@ -51,8 +51,21 @@ export class ChannelMap<T> {
     return n;
   }
 
-  /** Plain channels first, then entities, each in insertion order. */
-  *entries(): IterableIterator<{ channel: string; entity?: string; value: T }> {
+  /** The channels without an entity. */
+  *plainEntries(): IterableIterator<{ channel: string; value: T }> {
+    for (const [channel, value] of this.plain) yield { channel, value };
+  }
+
+  entityNames(): string[] {
+    return [...this.byEntity.keys()];
+  }
+
+  /** Plain channels first, then entities, each in insertion order; with `only`, that entity's channels alone. */
+  *entries(only?: string): IterableIterator<{ channel: string; entity?: string; value: T }> {
+    if (only !== undefined) {
+      for (const [channel, value] of this.byEntity.get(only) ?? []) yield { channel, entity: only, value };
+      return;
+    }
     for (const [channel, value] of this.plain) yield { channel, value };
     for (const [entity, channels] of this.byEntity) {
       for (const [channel, value] of channels) yield { channel, entity, value };

@@ -1,10 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BaselineService } from '../baseline/baseline.service';
 import { jsonRecord, setOwn } from '../baseline/channel-map';
 import { AppConfig } from '../config/app-config';
 import { SeasonCurve } from '../detection/season-profile';
-import { BaselineCurrentDto, ChannelBaselineDto, SeasonNowDto } from './dto/baseline-current.dto';
+import { BaselineCurrentDto, BaselineCurrentQuery, ChannelBaselineDto, SeasonNowDto } from './dto/baseline-current.dto';
 import { Protected } from '../auth/public.decorator';
 
 const round4 = (x: number) => Math.round(x * 10000) / 10000;
@@ -20,16 +20,17 @@ export class BaselineController {
   ) {}
 
   @Get('current')
-  @ApiOperation({ summary: 'The learned per-channel baseline, from memory (not read from S3 per request)' })
+  @ApiOperation({ summary: 'The learned per-channel baseline, from memory (not read from S3 per request); entities a page at a time' })
   @ApiOkResponse({ type: BaselineCurrentDto })
-  current(): BaselineCurrentDto {
+  current(@Query() query: BaselineCurrentQuery): BaselineCurrentDto {
     // Channel and entity names come from CSV headers and cells: maps without a prototype, so a
     // name like "__proto__" is just a key.
     const channels = jsonRecord<ChannelBaselineDto>();
     const entities = jsonRecord<Record<string, ChannelBaselineDto>>();
     const now = Date.now();
     const z = this.config.detection.zThreshold;
-    for (const { channel, entity, stats, mature, season } of this.baseline.channels()) {
+    const page = this.baseline.page(query.entities_after, query.entities_limit);
+    for (const { channel, entity, stats, mature, season } of [...page.channels, ...page.entities]) {
       const dto: ChannelBaselineDto = {
         observations: round4(stats.count),
         mean: round4(stats.mean),
@@ -56,7 +57,7 @@ export class BaselineController {
     return {
       last_updated: this.baseline.lastUpdated ?? null,
       channels,
-      ...(Object.keys(entities).length ? { entities } : {}),
+      ...(page.totalEntities > 0 ? { entities, entities_total: page.totalEntities, next_entities_after: page.next } : {}),
       z_threshold: this.config.detection.zThreshold,
       min_count: this.config.baseline.minCount,
     };

@@ -1,4 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IntQueryParam } from './int-query-param';
+
+export const MAX_ENTITIES_PAGE = 1000;
+
+export class BaselineCurrentQuery {
+  @IntQueryParam('entities_limit', 1, MAX_ENTITIES_PAGE, 100, 'Entities per page (ENTITY_COLUMN), in name order')
+  entities_limit: number = 100;
+
+  @ApiPropertyOptional({ description: 'The page after this entity name: the `next_entities_after` of the previous page', example: 'sensor-0099' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  entities_after?: string;
+}
 
 export class SeasonNowDto {
   @ApiProperty({ example: 'Europe/Paris', description: 'TIMEZONE of the slots' })
@@ -46,10 +61,16 @@ export class BaselineCurrentDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: { type: 'object', additionalProperties: { $ref: '#/components/schemas/ChannelBaselineDto' } },
-    description: 'Per entity (ENTITY_COLUMN) and channel; absent when no entity column is configured',
+    description: 'Per entity (ENTITY_COLUMN) and channel, one page of entities (entities_limit, entities_after); absent when no entity column is configured',
     example: { 'sensor-7': { temperature: { observations: 300, mean: 21.8, std: 1.2, baseline_mature: true, seasonal: null } } },
   })
   entities?: Record<string, Record<string, ChannelBaselineDto>>;
+
+  @ApiPropertyOptional({ example: 2500, description: 'Entities learned in all (ENTITY_COLUMN mode only)' })
+  entities_total?: number;
+
+  @ApiPropertyOptional({ example: 'sensor-0099', nullable: true, description: 'Pass as entities_after for the next page; null on the last page' })
+  next_entities_after?: string | null;
 
   @ApiProperty({ example: 3, description: 'Z_THRESHOLD: the reference rule of the <channel>_zscore_flag columns' })
   z_threshold: number;
