@@ -12,4 +12,15 @@ describe('batch keys', () => {
     expect(upper.output).toBe('processed/x.CSV.csv');
     expect(new Set([lower.output, lower.summary, upper.output, upper.summary]).size).toBe(4);
   });
+
+  it('marks names whose outputs a file system would refuse, and gives their error report a name it takes', () => {
+    expect(batchKeys(`raw/${'x'.repeat(200)}.csv`).tooLong).toBe(false);
+    const keys = batchKeys(`raw/site/${'é'.repeat(120)}.csv`); // 240 bytes of name
+    expect(keys.tooLong).toBe(true);
+    const base = keys.error.slice(keys.error.lastIndexOf('/') + 1);
+    expect(keys.error.startsWith('processed/site/')).toBe(true);
+    expect(base).toMatch(/~[0-9a-f]{12}_error\.json$/);
+    expect(Buffer.byteLength(base) + 17).toBeLessThanOrEqual(255);
+    expect(batchKeys(`raw/site/${'é'.repeat(120)}.csv`).error).toBe(keys.error); // the same name, the same report
+  });
 });

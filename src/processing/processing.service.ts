@@ -8,7 +8,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { InvalidKeyError, ObjectStore, StorageError } from '../storage/object-store';
 import { BadInputError } from './bad-input.error';
 import { errorReport, writeErrorReport } from './batch-error-report';
-import { BatchKeys, batchKeys, isRawBatchKey, PROCESSED_PREFIX } from './batch-keys';
+import { BatchKeys, batchKeys, isRawBatchKey, MAX_NAME_BYTES, PROCESSED_PREFIX } from './batch-keys';
 import { completeBatch, PipelineSettings, writeScoredOutput } from './batch-pipeline';
 import { BatchJob, BatchQueue, EnqueueResult, QueueCounters } from './batch-queue';
 import { BatchSummary } from './batch-summary';
@@ -155,12 +155,11 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
 
   private async doScan(): Promise<CatchUpResult> {
     const { rawPrefix, rawSuffix } = this.config.ingestion;
-    const summarised = new Set<string>();
-    const failed = new Map<string, { key: string; etag: string }>(); // name -> its error report
+    const summaries = new Set<string>();
+    const reports = new Map<string, string>(); // error report key -> its ETag
     for await (const obj of this.store.list(PROCESSED_PREFIX)) {
-      const m = /^(.*)_(summary|error)\.json$/.exec(obj.key.slice(PROCESSED_PREFIX.length));
-      if (m?.[2] === 'summary') summarised.add(m[1]);
-      else if (m) failed.set(m[1], { key: obj.key, etag: obj.etag });
+      if (obj.key.endsWith('_summary.json')) summaries.add(obj.key);
+      else if (obj.key.endsWith('_error.json')) reports.set(obj.key, obj.etag);
     }
     const localMode = !this.config.storage.bucket;
     let found = 0;
@@ -168,12 +167,12 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
     for await (const obj of this.store.list(rawPrefix)) {
       if (!isRawBatchKey(obj.key, rawPrefix, rawSuffix)) continue;
       found++;
-      const name = batchKeys(obj.key, rawPrefix, rawSuffix).name;
-      if (summarised.has(name)) continue;
+      const keys = batchKeys(obj.key, rawPrefix, rawSuffix);
+      if (summaries.has(keys.summary)) continue;
       // A file still being copied into DATA_DIR/raw/ is the watcher's, once its size settles.
       if (localMode && Date.now() - obj.lastModified.getTime() < this.tuning.localSettleMs) continue;
-      const report = failed.get(name);
-      if (report !== undefined && !(await this.worthRetrying(report.key, report.etag))) continue;
+      const etag = reports.get(keys.error);
+      if (etag !== undefined && !(await this.worthRetrying(keys.error, etag))) continue;
       if (this.enqueue({ key: obj.key, etag: obj.etag, source: 'catch-up' }) === 'queued') queued++;
     }
     if (queued > 0) this.logger.log(`Catch-up: ${queued} of ${found} raw batches had no output yet; queued`);
@@ -243,6 +242,9 @@ export class ProcessingService implements OnModuleDestroy, BeforeApplicationShut
     const started = performance.now();
     const { rawPrefix, rawSuffix } = this.config.ingestion;
     const keys = batchKeys(job.key, rawPrefix, rawSuffix);
+    if (keys.tooLong) {
+      throw new BadInputError(`the file name is too long: its outputs would be named with more than ${MAX_NAME_BYTES} bytes, which file systems refuse; rename it`);
+    }
     const opened = await this.open(job.key, keys);
     if (opened === null) {
       this.logger.warn(`${job.key}: no such object (deleted after it was announced?); nothing to do`);

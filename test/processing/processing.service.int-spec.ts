@@ -1,7 +1,7 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -256,6 +256,20 @@ describe('ProcessingService', () => {
     processing.enqueue({ key: 'raw/bug.csv', source: 'sns' });
     await processing.idle();
     expect(JSON.parse(read('processed/bug_error.json'))).toMatchObject({ kind: 'processing', retryable: false });
+    expect(await processing.scanRaw()).toEqual({ found: 1, queued: 0 });
+  });
+
+  it('refuses once a file whose outputs would have names too long for a file system, with a report it can write', async () => {
+    // Copied in by hand: 249 bytes of name, which the file system takes, but not its outputs'.
+    const name = 'x'.repeat(245);
+    mkdirSync(path.join(dir, 'raw'), { recursive: true });
+    writeFileSync(path.join(dir, 'raw', `${name}.csv`), batch(20));
+    processing.enqueue({ key: `raw/${name}.csv`, source: 'sns' });
+    await processing.idle();
+    const reports = readdirSync(path.join(dir, 'processed')).filter((f) => f.endsWith('_error.json'));
+    expect(reports).toHaveLength(1);
+    expect(Buffer.byteLength(reports[0])).toBeLessThanOrEqual(255);
+    expect(JSON.parse(read(`processed/${reports[0]}`))).toMatchObject({ retryable: false, error: expect.stringMatching(/file name is too long/) });
     expect(await processing.scanRaw()).toEqual({ found: 1, queued: 0 });
   });
 
