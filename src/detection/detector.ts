@@ -9,6 +9,10 @@
  *   (`channelAnomalous`) when its tail share is below alpha / 2k on its side, k the channels tested
  *   in that row (Bonferroni: at most alpha of normal rows flagged, whatever k), and it lies beyond
  *   Z_THRESHOLD scale units.
+ * - Sustained test (./channel-model.ts): an exponentially weighted mean of a level-tested channel's
+ *   standardised values, for shifts of a few spreads that last (k counts it as a test of its own).
+ * - Values within an operator's normal bands (./normal-bands.ts) are never beyond a limit and
+ *   corroborate nothing.
  * - `<ch>_zscore` is the reference's (x - mean) / std (std floored), and `<ch>_zscore_flag` the
  *   reference's |z| > Z_THRESHOLD once the channel is mature.
  * - Isolation: a forest fitted on the reference window flags a row only with corroboration: a mature

@@ -129,6 +129,7 @@ export class FeedbackService implements OnModuleInit {
 
   /** The scored file of a batch named as the API allows, read up to the rows needed. */
   private async scoredRows(name: string, rows: number[] | undefined): Promise<{ key: string; rows: FeedbackRows }> {
+    if (this.config.detection.entityColumn) throw new BadRequestException('feedback on rows is not available with ENTITY_COLUMN yet: give a period (anomaly, ignore)');
     const key = scoredKey(name, this.config.ingestion.rawPrefix, this.config.ingestion.rawSuffix);
     if (key === null) throw new BadRequestException(`source_file must name a batch: raw/<name>.csv, processed/<name>.csv or <name>.csv, got ${JSON.stringify(name)}`);
     const need = rows ? rows[rows.length - 1] + 2 : MAX_FILE_ROWS + 1;
@@ -140,7 +141,6 @@ export class FeedbackService implements OnModuleInit {
     const length = series.anomaly.length;
     const beyond = rows?.filter((r) => r >= length) ?? [];
     if (beyond.length > 0) throw new BadRequestException(`${key} has ${series.truncated ? 'more than ' : ''}${length} rows; no row ${beyond.slice(0, 5).join(', ')}`);
-    if (this.config.detection.entityColumn) throw new BadRequestException('feedback on rows is not available with ENTITY_COLUMN yet: give a period (anomaly, ignore)');
     return { key, rows: series };
   }
 }
