@@ -1,4 +1,5 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, Req, UseFilters } from '@nestjs/common';
+import type { Request } from 'express';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -46,7 +47,7 @@ export class NotifyController {
   @ApiServiceUnavailableResponse({ type: NotifyErrorDto, description: 'Queue or certificate host unavailable; SNS will redeliver' })
   // The body stays `unknown` on purpose: the global ValidationPipe must not strip or convert fields
   // of a signed message. text/plain bodies arrive as a string, application/json ones as an object.
-  async receive(@Body() body: unknown, @Headers() headers: SnsHeaders): Promise<NotifyResultDto> {
-    return this.notify.handle(body, headers);
+  async receive(@Body() body: unknown, @Headers() headers: SnsHeaders, @Req() req: Request): Promise<NotifyResultDto> {
+    return this.notify.handle(body, headers, req.socket.remoteAddress);
   }
 }

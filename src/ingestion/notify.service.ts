@@ -58,10 +58,10 @@ export class NotifyService implements OnModuleInit {
   }
 
   /** Handles one delivery; throws SnsMessageError (400), SnsVerificationError (403) or IngestionUnavailableError (503). */
-  async handle(body: unknown, headers: SnsHeaders): Promise<NotifyResultDto> {
+  async handle(body: unknown, headers: SnsHeaders, source?: string): Promise<NotifyResultDto> {
     const seen: { type?: string } = {};
     try {
-      const result = await this.process(body, headers, seen);
+      const result = await this.process(body, headers, seen, source);
       this.metrics?.notifications.inc({ type: result.type, outcome: result.status });
       return result;
     } catch (err) {
@@ -72,7 +72,7 @@ export class NotifyService implements OnModuleInit {
     }
   }
 
-  private async process(body: unknown, headers: SnsHeaders, seen: { type?: string }): Promise<NotifyResultDto> {
+  private async process(body: unknown, headers: SnsHeaders, seen: { type?: string }, source?: string): Promise<NotifyResultDto> {
     if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) {
       throw new SnsMessageError('expected an SNS message as JSON, sent as text/plain or application/json');
     }
@@ -82,7 +82,7 @@ export class NotifyService implements OnModuleInit {
     if (this.topics.size > 0 && !this.topics.has(msg.TopicArn)) {
       throw new SnsVerificationError(`topic ${msg.TopicArn} is not in SNS_TOPIC_ARNS`);
     }
-    if (this.config.ingestion.verifySignatures) await this.verifier.verify(msg);
+    if (this.config.ingestion.verifySignatures) await this.verifier.verify(msg, source);
 
     switch (msg.Type) {
       case 'Notification':

@@ -119,4 +119,25 @@ describe('SigningCertCache: failures and limits', () => {
     waiting.get(fetched[2])!({ status: 200, body: cert.certPem });
     await expect(c).resolves.toBeDefined();
   });
+
+  it('lets one source address take one fetch slot at a time: forged URLs from one place leave room for SNS', async () => {
+    const waiting = new Map<string, (r: HttpGetResult) => void>();
+    const { cache, fetched } = cacheAnswering((url) => new Promise((resolve) => waiting.set(url, resolve)), { maxConcurrentFetches: 4 });
+    const made = (i: number) => `https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f${i}.pem`;
+    const attacker = cache.publicKey(made(0), '203.0.113.9');
+    void (attacker as Promise<unknown>).catch(() => undefined);
+    for (let i = 1; i < 20; i++) await expect(cache.publicKey(made(i), '203.0.113.9')).rejects.toThrow(/already in flight/);
+    expect(fetched).toEqual([made(0)]);
+    // A genuine delivery from elsewhere is fetched and verified meanwhile.
+    const genuine = cache.publicKey(URL_A, '54.240.197.1');
+    waiting.get(URL_A)!({ status: 200, body: cert.certPem });
+    await expect(genuine).resolves.toBeDefined();
+    // Once its fetch is over, the attacker's address may try again (and is refused by URL, as any).
+    waiting.get(made(0))!({ status: 404, body: '' });
+    await expect(attacker).rejects.toThrow(SnsVerificationError);
+    const again = cache.publicKey(made(1), '203.0.113.9');
+    expect(fetched).toEqual([made(0), URL_A, made(1)]);
+    waiting.get(made(1))!({ status: 404, body: '' });
+    await expect(again).rejects.toThrow(SnsVerificationError);
+  });
 });

@@ -22,6 +22,11 @@ export interface SigningCertCacheOptions {
   maxFailures?: number;
   /** Distinct certificates fetched at once; a new URL beyond that is answered "unavailable" (503). */
   maxConcurrentFetches?: number;
+  /**
+   * Of those, how many one source address may have started: forged messages from one place cannot
+   * take every slot and keep genuine deliveries (from SNS's own addresses) from being verified.
+   */
+  maxFetchesPerSource?: number;
   /** Extra CA certificates for HTTPS fetches (tests). */
   ca?: string[];
   now?: () => number;
@@ -49,7 +54,7 @@ const MAX_CERT_BYTES = 64 * 1024;
  *
  * Anyone can POST a message naming a certificate URL, before any signature is checked, so fetching
  * is bounded too: failures are remembered per URL (and a host that does not exist, per host), and
- * only a few distinct certificates are fetched at once.
+ * only a few distinct certificates are fetched at once, one per source address.
  */
 export class SigningCertCache {
   private readonly entries = new Map<string, Entry>();
@@ -61,6 +66,8 @@ export class SigningCertCache {
   private readonly transientFailureTtlMs: number;
   private readonly maxFailures: number;
   private readonly maxConcurrentFetches: number;
+  private readonly maxFetchesPerSource: number;
+  private readonly fetchesBySource = new Map<string, number>();
   private readonly now: () => number;
   private readonly get: (url: string) => Promise<HttpGetResult>;
   private fetches = 0;
@@ -72,6 +79,7 @@ export class SigningCertCache {
     this.transientFailureTtlMs = options.transientFailureTtlMs ?? 10 * 1000;
     this.maxFailures = options.maxFailures ?? 1024;
     this.maxConcurrentFetches = options.maxConcurrentFetches ?? 4;
+    this.maxFetchesPerSource = options.maxFetchesPerSource ?? 1;
     this.now = options.now ?? Date.now;
     const timeoutMs = options.timeoutMs ?? 5000;
     this.get = options.get ?? ((url) => httpGet(url, { timeoutMs, maxBytes: MAX_CERT_BYTES, ca: options.ca }));
@@ -86,7 +94,7 @@ export class SigningCertCache {
    * Returns the certificate's public key, synchronously when cached (the hot path). Failures are
    * always a rejected promise: SnsVerificationError (403) or IngestionUnavailableError (503).
    */
-  publicKey(url: string): KeyObject | Promise<KeyObject> {
+  publicKey(url: string, source?: string): KeyObject | Promise<KeyObject> {
     const hit = this.entries.get(url);
     if (hit && hit.expiresAt > this.now()) {
       // Re-insert to mark as most recently used.
@@ -108,12 +116,24 @@ export class SigningCertCache {
         new IngestionUnavailableError(`too many signing certificates being fetched at once (${this.inFlight.size}); not fetching ${url} now`),
       );
     }
+    // Sources are counted when known (the HTTP endpoint always knows its peer's address).
+    const started = source === undefined ? 0 : (this.fetchesBySource.get(source) ?? 0);
+    if (source !== undefined && started >= this.maxFetchesPerSource) {
+      return Promise.reject(new IngestionUnavailableError(`a signing certificate fetch for ${source} is already in flight; not fetching ${url} now`));
+    }
+    if (source !== undefined) this.fetchesBySource.set(source, started + 1);
     const fetching = this.fetch(url)
       .catch((err: unknown) => {
         this.remember(url, err);
         throw err;
       })
-      .finally(() => this.inFlight.delete(url));
+      .finally(() => {
+        this.inFlight.delete(url);
+        if (source === undefined) return;
+        const left = (this.fetchesBySource.get(source) ?? 1) - 1;
+        if (left > 0) this.fetchesBySource.set(source, left);
+        else this.fetchesBySource.delete(source);
+      });
     this.inFlight.set(url, fetching);
     return fetching;
   }

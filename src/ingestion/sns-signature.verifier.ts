@@ -43,7 +43,8 @@ export class SnsSignatureVerifier {
     this.now = options.now ?? Date.now;
   }
 
-  async verify(msg: SnsMessage): Promise<void> {
+  /** `source`: the sender's address, so that one sender cannot take every certificate fetch. */
+  async verify(msg: SnsMessage, source?: string): Promise<void> {
     const algorithm = ALGORITHMS[msg.SignatureVersion];
     if (!algorithm) throw new SnsVerificationError(`unsupported SignatureVersion ${JSON.stringify(msg.SignatureVersion)}`);
     if (!this.options.policy.isAllowedCertUrl(msg.SigningCertURL)) {
@@ -54,7 +55,7 @@ export class SnsSignatureVerifier {
     if (!(sent >= now - this.maxAgeMs)) throw new SnsVerificationError(`message is too old (Timestamp ${msg.Timestamp})`);
     if (sent > now + this.maxClockSkewMs) throw new SnsVerificationError(`message is dated in the future (Timestamp ${msg.Timestamp})`);
 
-    const key = await this.options.certs.publicKey(msg.SigningCertURL);
+    const key = await this.options.certs.publicKey(msg.SigningCertURL, source);
     if (!checkSignature(algorithm, msg, key)) throw new SnsVerificationError('signature does not match');
   }
 }
