@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { BatchSink } from './batch-sink';
@@ -35,7 +36,12 @@ export class IngestionModule {
           useFactory: (config: AppConfig) => new SnsUrlPolicy(config.ingestion.trustedCertUrlPrefixes),
           inject: [AppConfig],
         },
-        { provide: SigningCertCache, useFactory: () => new SigningCertCache() },
+        {
+          provide: SigningCertCache,
+          // Kept beside the local baseline copy: after a restart, SNS's certificates need no fetch.
+          useFactory: (config: AppConfig) => new SigningCertCache({ persistPath: path.join(path.dirname(config.baseline.localPath), 'sns-certificates.json') }),
+          inject: [AppConfig],
+        },
         {
           provide: SnsSignatureVerifier,
           useFactory: (policy: SnsUrlPolicy, certs: SigningCertCache) => new SnsSignatureVerifier({ policy, certs }),

@@ -140,4 +140,28 @@ describe('SigningCertCache: failures and limits', () => {
     waiting.get(made(1))!({ status: 404, body: '' });
     await expect(again).rejects.toThrow(SnsVerificationError);
   });
+
+  it('keeps its certificates across a restart when given a file, and checks them again when loading', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'certs-'));
+    try {
+      const persistPath = join(dir, 'sns-certificates.json');
+      const first = cacheAnswering(async () => ({ status: 200, body: cert.certPem }), { persistPath });
+      await first.cache.publicKey(URL_A);
+      await first.cache.saved();
+      const second = cacheAnswering(async () => ({ status: 500, body: '' }), { persistPath });
+      expect(second.cache.publicKey(URL_A)).not.toBeInstanceOf(Promise); // cached: no fetch
+      expect(second.fetched).toEqual([]);
+      writeFileSync(persistPath, JSON.stringify([{ url: URL_B, pem: 'not a certificate' }, { nonsense: 1 }]));
+      const third = cacheAnswering(async () => ({ status: 404, body: '' }), { persistPath });
+      await expect(third.cache.publicKey(URL_B)).rejects.toThrow(SnsVerificationError); // not trusted from the file
+      expect(third.fetched).toEqual([URL_B]);
+      writeFileSync(persistPath, '{broken');
+      expect(() => cacheAnswering(async () => ({ status: 404, body: '' }), { persistPath })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

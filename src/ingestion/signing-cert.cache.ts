@@ -1,4 +1,6 @@
 import { KeyObject, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { httpGet, HttpGetError, HttpGetResult } from './http-get';
 import { IngestionUnavailableError, SnsVerificationError } from './ingestion.errors';
 
@@ -29,6 +31,11 @@ export interface SigningCertCacheOptions {
   maxFetchesPerSource?: number;
   /** Extra CA certificates for HTTPS fetches (tests). */
   ca?: string[];
+  /**
+   * A file that keeps the fetched certificates across restarts (PEM by URL), so that after a
+   * restart genuine deliveries need no fetch, whatever else is being fetched then.
+   */
+  persistPath?: string;
   now?: () => number;
   /** Replaces the HTTP GET (tests counting fetches). */
   get?: (url: string) => Promise<HttpGetResult>;
@@ -37,6 +44,7 @@ export interface SigningCertCacheOptions {
 interface Entry {
   key: KeyObject;
   expiresAt: number;
+  pem: string;
 }
 
 interface Failure {
@@ -71,6 +79,9 @@ export class SigningCertCache {
   private readonly now: () => number;
   private readonly get: (url: string) => Promise<HttpGetResult>;
   private fetches = 0;
+  private readonly persistPath: string | undefined;
+  /** The last write of the persisted certificates (they are written one after another). */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(options: SigningCertCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 64;
@@ -83,6 +94,44 @@ export class SigningCertCache {
     this.now = options.now ?? Date.now;
     const timeoutMs = options.timeoutMs ?? 5000;
     this.get = options.get ?? ((url) => httpGet(url, { timeoutMs, maxBytes: MAX_CERT_BYTES, ca: options.ca }));
+    this.persistPath = options.persistPath;
+    if (this.persistPath) this.load(this.persistPath);
+  }
+
+  /** Certificates kept by an earlier run, each checked again; a missing or broken file is no cache. */
+  private load(file: string): void {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      return;
+    }
+    if (!Array.isArray(saved)) return;
+    for (const item of saved.slice(0, this.maxEntries)) {
+      const { url, pem } = (item ?? {}) as { url?: unknown; pem?: unknown };
+      if (typeof url !== 'string' || typeof pem !== 'string') continue;
+      try {
+        this.accept(url, pem);
+      } catch {
+        // Expired or not a certificate any more: fetched again when needed.
+      }
+    }
+  }
+
+  /** Written after each new certificate, one write at a time; a failure only costs a fetch after a restart. */
+  private save(): void {
+    const file = this.persistPath;
+    if (!file) return;
+    const text = JSON.stringify([...this.entries].map(([url, e]) => ({ url, pem: e.pem })));
+    this.saving = this.saving
+      .then(() => writeFile(`${file}.tmp`, text, { mode: 0o600 }))
+      .then(() => rename(`${file}.tmp`, file))
+      .catch(() => undefined);
+  }
+
+  /** Resolves once the certificates fetched so far are on disk (tests, shutdown). */
+  saved(): Promise<void> {
+    return this.saving;
   }
 
   /** How many times a certificate was fetched over the network. */
@@ -156,9 +205,16 @@ export class SigningCertCache {
     }
     if (res.status !== 200) throw new SnsVerificationError(`signing certificate ${url} answered ${res.status}`);
 
+    const key = this.accept(url, res.body);
+    this.save();
+    return key;
+  }
+
+  /** Checks a certificate (X.509, valid now, RSA) and caches its key. Throws SnsVerificationError. */
+  private accept(url: string, pem: string): KeyObject {
     let cert: X509Certificate;
     try {
-      cert = new X509Certificate(res.body);
+      cert = new X509Certificate(pem);
     } catch {
       throw new SnsVerificationError(`signing certificate ${url} is not an X.509 certificate`);
     }
@@ -172,7 +228,7 @@ export class SigningCertCache {
     if (key.asymmetricKeyType !== 'rsa') {
       throw new SnsVerificationError(`signing certificate ${url} does not hold an RSA key`);
     }
-    this.entries.set(url, { key, expiresAt: Math.min(now + this.ttlMs, notAfter) });
+    this.entries.set(url, { key, expiresAt: Math.min(now + this.ttlMs, notAfter), pem });
     while (this.entries.size > this.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as string);
     }
