@@ -55,17 +55,10 @@ function optional<T>(app: INestApplication, type: new (...args: never[]) => T): 
 }
 
 function guardDocs(auth: AuthService, req: Request, res: Response, next: NextFunction): void {
-  const wait = auth.retryAfter(req);
-  if (wait > 0) {
-    res.status(429).setHeader('Retry-After', String(wait));
-    res.json({ statusCode: 429, error: 'Too Many Requests', message: `too many failed attempts from this address: try again in ${wait} s` });
-    return;
-  }
-  const outcome = auth.authenticate(req);
-  if (outcome === 'ok') return next();
-  if (outcome === 'bad') auth.failed(req);
-  res.status(401).setHeader('WWW-Authenticate', 'Bearer realm="anomaly-pipeline"');
-  res.json({ statusCode: 401, error: 'Unauthorized', message: 'a credential is required: Authorization: Bearer <API token>, or log in at /login' });
+  const admission = auth.admit(req);
+  if (admission.admitted) return next();
+  res.status(admission.status).setHeader(...admission.header);
+  res.json({ statusCode: admission.status, error: admission.error, message: admission.message });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, HttpException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { AuthService } from './auth.service';
@@ -30,18 +30,15 @@ export class AuthGuard implements CanActivate {
       req.authenticated = true;
       return true;
     }
-    const wait = this.auth.retryAfter(req);
-    const outcome = wait > 0 ? 'bad' : this.auth.authenticate(req);
-    req.authenticated = outcome === 'ok';
-    if (isPublic || outcome === 'ok') return true;
-    if (wait > 0) {
-      res.setHeader('Retry-After', String(wait));
-      throw new HttpException({ statusCode: 429, error: 'Too Many Requests', message: `too many failed attempts from this address: try again in ${wait} s` }, HttpStatus.TOO_MANY_REQUESTS);
+    if (isPublic) {
+      // Open to anyone; a credential only makes /health say more, and a wrong one is not counted here.
+      req.authenticated = this.auth.retryAfter(req) === 0 && this.auth.authenticate(req) === 'ok';
+      return true;
     }
-    if (outcome === 'bad') this.auth.failed(req);
-    res.setHeader('WWW-Authenticate', 'Bearer realm="anomaly-pipeline"');
-    throw new UnauthorizedException(
-      outcome === 'bad' ? 'the credential is not valid (or the session expired): log in again at /login' : 'a credential is required: Authorization: Bearer <API token>, or log in at /login',
-    );
+    const admission = this.auth.admit(req);
+    req.authenticated = admission.admitted;
+    if (admission.admitted) return true;
+    res.setHeader(...admission.header);
+    throw new HttpException({ statusCode: admission.status, error: admission.error, message: admission.message }, admission.status);
   }
 }

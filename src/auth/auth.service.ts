@@ -6,6 +6,11 @@ import { SESSION_COOKIE } from './public.decorator';
 
 export type Authentication = 'ok' | 'none' | 'bad';
 
+/** Whether a request may pass, and if not, the answer it gets (status, one header, message). */
+export type Admission =
+  | { admitted: true }
+  | { admitted: false; status: 401 | 429; error: string; header: [string, string]; message: string };
+
 /**
  * Who is calling: a bearer API token (its SHA-256 among API_TOKEN_SHA256) or a session cookie
  * from the login page. Failed attempts are counted per source address (AttemptLimiter).
@@ -38,6 +43,28 @@ export class AuthService {
     const session = cookie(req, SESSION_COOKIE);
     if (session !== undefined) return this.sessions.valid(session) ? 'ok' : 'bad';
     return 'none';
+  }
+
+  /**
+   * The one decision for every protected route (Nest's and Swagger's): an address with too many
+   * failures waits; a wrong credential counts as a failure; a missing one is only told how.
+   */
+  admit(req: Request): Admission {
+    const wait = this.retryAfter(req);
+    if (wait > 0) {
+      return { admitted: false, status: 429, error: 'Too Many Requests', header: ['Retry-After', String(wait)], message: `too many failed attempts from this address: try again in ${wait} s` };
+    }
+    const outcome = this.authenticate(req);
+    if (outcome === 'ok') return { admitted: true };
+    if (outcome === 'bad') this.failed(req);
+    return {
+      admitted: false,
+      status: 401,
+      error: 'Unauthorized',
+      header: ['WWW-Authenticate', 'Bearer realm="anomaly-pipeline"'],
+      message:
+        outcome === 'bad' ? 'the credential is not valid (or the session expired): log in again at /login' : 'a credential is required: Authorization: Bearer <API token>, or log in at /login',
+    };
   }
 
   /** Seconds this address must wait (0: it may try). */

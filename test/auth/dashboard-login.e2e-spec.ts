@@ -1,20 +1,19 @@
 /** The dashboard behind a credential, in headless Chromium: sent to the login page, in with the token, out again. */
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { sha256Hex } from '../../src/auth/credentials';
 import { AppConfig } from '../../src/config/app-config';
+import { describeWithChromium, launchChromium } from '../support/chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const maybe = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
 const TOKEN = 'dashboard-token-0123456789';
 
-maybe('the dashboard behind a token', () => {
+describeWithChromium('the dashboard behind a token', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'login-'));
   let app: INestApplication;
   let browser: Browser;
@@ -27,7 +26,7 @@ maybe('the dashboard behind a token', () => {
     configureApp(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

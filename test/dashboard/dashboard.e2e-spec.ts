@@ -1,9 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { AppConfig } from '../../src/config/app-config';
@@ -11,13 +11,11 @@ import { createRng } from '../../src/detection/seeded-random';
 import { ProcessingService } from '../../src/processing/processing.service';
 import { generateBatch } from '../../src/producer/batch-generator';
 import { ObjectStore } from '../../src/storage/object-store';
+import { describeWithChromium, launchChromium } from '../support/chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUTPUT = path.join(__dirname, '..', '..', 'test-output');
-// CI installs Debian's chromium; a developer machine without it skips rather than fails.
-const maybe = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
 
-maybe('dashboard in headless Chromium against the real service', () => {
+describeWithChromium('dashboard in headless Chromium against the real service', () => {
   let app: INestApplication;
   let browser: Browser;
   let base: string;
@@ -41,10 +39,7 @@ maybe('dashboard in headless Chromium against the real service', () => {
       processing.enqueue({ key, source: 'catch-up' });
       await processing.idle();
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60000);
 
   afterAll(async () => {
